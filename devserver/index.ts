@@ -1,0 +1,131 @@
+import path from 'node:path';
+import { recoverActivity } from './engine/activities.js';
+import { DEFAULT_LIMITS, Engine, type Limits } from './engine/engine.js';
+import { executionHandlers } from './rpc/execution-handlers.js';
+import { namespaceHandlers } from './rpc/namespace-handlers.js';
+import { startGrpcServer } from './rpc/server.js';
+import { taskHandlers } from './rpc/task-handlers.js';
+import { operatorHandlers, visibilityHandlers } from './rpc/visibility-handlers.js';
+import { PgStore } from './store/pg-store.js';
+import { scheduleHost } from './rpc/schedule-host.js';
+import { ScheduleService } from './schedules/service.js';
+import type { AnyHandler } from './rpc/server.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/warehouse/embedded.js';
+
+export interface DevServerOptions {
+  /** TCP port; 7233 by default, 0 for any free port */
+  port?: number;
+  host?: string;
+  /** PostgreSQL URL holding the devserver's state; without it, the embedded Postgres under `dataDir` */
+  databaseUrl?: string;
+  /** folder of the embedded Postgres (default `.lastmile/pg` in the working directory) */
+  dataDir?: string;
+  /** schema of the devserver's tables (default `lastmile_temporal`) */
+  schema?: string;
+  limits?: Partial<Limits>;
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  /** host:port for Temporal clients and workers */
+  address: string;
+  namespace: string;
+  stop(): Promise<void>;
+}
+
+/** The database the devserver uses inside lastmile's embedded Postgres. */
+export const EMBEDDED_DATABASE = 'lastmile';
+
+/** Starts the embedded Temporal-compatible server. */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const log = options.log ?? (() => undefined);
+  let embedded: EmbeddedPostgresHandle | undefined;
+  let databaseUrl = options.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: options.dataDir ?? path.resolve('.lastmile', 'pg') });
+    await embedded.ensureDatabase(EMBEDDED_DATABASE);
+    databaseUrl = embedded.urlFor(EMBEDDED_DATABASE);
+  }
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const store = new PgStore(databaseUrl, options.schema);
+  const engine = new Engine(store, { limits, log });
+  engine.activityHooks = { recover: (ex, id) => recoverActivity(engine, ex, id) };
+  let grpcServer: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
+  let schedules: ScheduleService | undefined;
+  try {
+    await store.init();
+    await store.lockOwner();
+    const { schedules: savedSchedules } = await engine.load();
+    schedules = new ScheduleService(scheduleHost(engine), log);
+    schedules.load(savedSchedules);
+    const sched = schedules;
+    const scheduleHandlers: Record<string, AnyHandler> = {
+      CreateSchedule: (req: unknown) => sched.createSchedule(req as Parameters<ScheduleService['createSchedule']>[0]),
+      DescribeSchedule: (req: unknown) => sched.describeSchedule(req as Parameters<ScheduleService['describeSchedule']>[0]),
+      UpdateSchedule: (req: unknown) => sched.updateSchedule(req as Parameters<ScheduleService['updateSchedule']>[0]),
+      PatchSchedule: (req: unknown) => sched.patchSchedule(req as Parameters<ScheduleService['patchSchedule']>[0]),
+      DeleteSchedule: (req: unknown) => sched.deleteSchedule(req as Parameters<ScheduleService['deleteSchedule']>[0]),
+      ListSchedules: (req: unknown) => sched.listSchedules(req as Parameters<ScheduleService['listSchedules']>[0]),
+      CountSchedules: (req: unknown) => sched.countSchedules(req as Parameters<ScheduleService['countSchedules']>[0]),
+      ListScheduleMatchingTimes: (req: unknown) =>
+        sched.listScheduleMatchingTimes(req as Parameters<ScheduleService['listScheduleMatchingTimes']>[0]),
+    } as unknown as Record<string, AnyHandler>;
+    const host = options.host ?? '127.0.0.1';
+    grpcServer = await startGrpcServer(
+      host,
+      options.port ?? 7233,
+      [
+        {
+          name: 'temporal.api.workflowservice.v1.WorkflowService',
+          handlers: {
+            ...namespaceHandlers(engine),
+            ...executionHandlers(engine),
+            ...taskHandlers(engine),
+            ...visibilityHandlers(engine),
+            ...scheduleHandlers,
+          },
+        },
+        { name: 'temporal.api.operatorservice.v1.OperatorService', handlers: operatorHandlers(engine) },
+        { name: 'grpc.health.v1.Health', handlers: { Check: () => ({ status: 1 }) } },
+      ],
+      { payloadLimit: limits.payloadBytes, log },
+    );
+    const address = `${host}:${grpcServer.port}`;
+    let stopped = false;
+    const server = grpcServer.server;
+    engine.onFatal = (error) => {
+      log(`devserver: stopping after a fatal error: ${error.message}`);
+      server.forceShutdown();
+    };
+    return {
+      address,
+      namespace: 'default',
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        schedules?.stop();
+        engine.stop();
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, 2000);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        await engine.commit().catch(() => undefined);
+        await store.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    grpcServer?.server.forceShutdown();
+    schedules?.stop();
+    engine.stop();
+    await store.close().catch(() => undefined);
+    await embedded?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,57 @@
+import { check, defineProduct, reverseEtl, secret, sql, table } from 'lastmile';
+
+export default defineProduct({
+  name: 'ad_bids',
+  version: '1.1.0',
+  owner: { team: 'performance-marketing', email: 'perf-marketing@example.com' },
+  domain: 'marketing',
+  description: 'Recommended keyword bids pushed to the ad platform, with hard limits so a model error cannot run bids away.',
+  audience: 'internal',
+  users: [{ who: 'the ad platform (automated)', action: 'set the max cost per click of each keyword' }],
+  source: sql`
+    select r.campaign_id, r.keyword, r.bid, r.computed_at
+    from ${table('marts.ad_bid_recommendations')} r
+    join ${table('shop.ad_campaigns')} c using (campaign_id)
+    where c.active
+  `,
+  contract: {
+    key: ['campaign_id', 'keyword'],
+    columns: [
+      { name: 'campaign_id', type: 'text', nullable: false, description: 'Ad platform campaign' },
+      { name: 'keyword', type: 'text', nullable: false, description: 'Search keyword' },
+      { name: 'bid', type: 'numeric(8,2)', nullable: false, description: 'Max cost per click, EUR' },
+      { name: 'computed_at', type: 'timestamptz', nullable: false, description: 'When the bid model ran' },
+    ],
+  },
+  metrics: {
+    average_bid: { sql: 'avg(bid)', description: 'Mean recommended bid', by: ['campaign_id'] },
+    max_bid: { sql: 'max(bid)', description: 'Highest recommended bid', by: ['campaign_id'] },
+  },
+  checks: [
+    check.notNull(['campaign_id', 'keyword', 'bid']),
+    check.unique(['campaign_id', 'keyword']),
+    check.range('bid', { min: 0.05, max: 5, name: 'bid_within_limits' }),
+    check.references('campaign_id', { table: table('shop.ad_campaigns'), column: 'campaign_id' }),
+    check.freshness('computed_at', { maxAge: '6h' }),
+    check.assertion(
+      sql`
+        select campaign_id, sum(bid) as total_bid
+        from ${table('marts.ad_bid_recommendations')}
+        group by campaign_id
+        having sum(bid) > 500
+      `,
+      { name: 'campaign_bid_total_capped' },
+    ),
+  ],
+  slo: { freshness: '6h', availability: 0.99, defectFree: 0.99, latency: '10m', window: '7d' },
+  serve: [
+    reverseEtl({
+      name: 'bid_sync',
+      destination: { type: 'http', url: 'https://ads.example.com/v1/keyword-bids', method: 'PUT', auth: secret('ADS_API_TOKEN') },
+      key: ['campaign_id', 'keyword'],
+      mapping: { campaignId: 'campaign_id', keyword: 'keyword', maxCpc: 'bid' },
+      guardrails: { values: [{ column: 'bid', min: 0.05, max: 5 }], maxRows: 5000 },
+      schedule: { cron: '0 */4 * * *', timezone: 'UTC' },
+    }),
+  ],
+});

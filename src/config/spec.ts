@@ -1,0 +1,56 @@
+import { brand, CONFIG_BRAND, hasBrand } from '../product/brand.js';
+import type { SecretRef } from '../product/secret.js';
+
+export interface WarehouseSpec {
+  /** Name of the environment variable holding the warehouse URL; absent means the embedded Postgres. */
+  readonly urlEnv?: string;
+  /** Logical schema → physical schema in this environment, e.g. `{ marts: 'marts_test' }`. */
+  readonly schemas?: Readonly<Record<string, string>>;
+}
+
+export interface TemporalSpec {
+  /** Name of the environment variable holding the Temporal address (`host:port`); absent means the embedded server. */
+  readonly addressEnv?: string;
+  /** Default `default`. */
+  readonly namespace?: string;
+  /** Default `lastmile-<env>`. */
+  readonly taskQueue?: string;
+  /** API key (Temporal Cloud), from the environment. */
+  readonly apiKey?: SecretRef;
+}
+
+export interface EnvironmentSpec {
+  readonly warehouse?: WarehouseSpec;
+  readonly temporal?: TemporalSpec;
+}
+
+/** The project configuration: environments and the order products are promoted through them. */
+export interface ConfigSpec<E extends string = string> {
+  readonly environments: { readonly [K in E]: EnvironmentSpec };
+  /** Environments in promotion order, e.g. `['dev', 'test', 'prod']`. */
+  readonly promotion: readonly NoInfer<E>[];
+}
+
+export type ConfigDefinition<E extends string = string> = ConfigSpec<E> & { readonly [CONFIG_BRAND]: true };
+
+/** Declares the project configuration (`lastmile.config.ts`). Validated by `loadConfig`, which reports every problem. */
+export function defineConfig<const E extends string>(spec: ConfigSpec<E>): ConfigDefinition<E> {
+  return brand(spec, CONFIG_BRAND) as ConfigDefinition<E>;
+}
+
+export function isConfigDefinition(value: unknown): value is ConfigDefinition {
+  return hasBrand(value, CONFIG_BRAND);
+}
+
+/** A validated configuration. */
+export interface Config<E extends string = string> {
+  readonly environments: { readonly [K in E]: Environment };
+  readonly promotion: readonly E[];
+  /** Absolute path of the module it was loaded from. */
+  readonly file?: string;
+}
+
+export interface Environment {
+  readonly warehouse: { readonly urlEnv?: string; readonly schemas: Readonly<Record<string, string>> };
+  readonly temporal: TemporalSpec;
+}

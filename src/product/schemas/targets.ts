@@ -1,0 +1,121 @@
+/** Schemas of serving targets: files, share, dashboard and reverse ETL, each a strict object so typos are caught. */
+import { z } from 'zod';
+import { expects, say, shown, strict, variant } from '../issues.js';
+import type { Target, TargetSpec } from '../targets.js';
+import { atLeastOneBound, BOUNDS_MISSING, BOUNDS_REVERSED, boundsInOrder } from './checks.js';
+import { classification, columnName, duration, schedule, secretRef, snakeName, text } from './fields.js';
+
+const targetBase = {
+  name: snakeName('target name', 'quality_review'),
+  schedule: schedule.optional(),
+};
+
+const filesTarget = strict({
+  kind: z.literal('files'),
+  ...targetBase,
+  format: z.enum(['csv', 'jsonl', 'parquet', 'xlsx'], {
+    error: (issue) =>
+      issue.input === undefined
+        ? say(`'{field}' is missing`, "add format: 'csv', 'jsonl', 'parquet' or 'xlsx'")
+        : say(`${shown(issue.input)} is not a file format`, "use 'csv', 'jsonl', 'parquet' or 'xlsx'"),
+  }),
+  to: text("a folder such as './exchange/invoices' or a bucket URL such as 's3://exchange/invoices/'"),
+  columns: z.array(columnName).min(1).optional(),
+  splitBy: columnName.optional(),
+  credentials: secretRef.optional(),
+});
+
+const shareTarget = strict({
+  kind: z.literal('share'),
+  ...targetBase,
+  to: text("who receives the grants, e.g. 'suppliers'"),
+  consumers: z.array(text("a consumer id such as 'SUP-001'")).min(1).optional(),
+  rowFilter: columnName.optional(),
+  mask: z.array(classification).optional(),
+  expiresAfter: duration.optional(),
+});
+
+const dashboardObject = strict(
+  {
+    name: snakeName('object name', 'return_rate_weekly'),
+    metrics: z
+      .array(snakeName('metric name', 'return_rate'), expects("a list of metric names, e.g. ['return_rate']"))
+      .min(1, { error: say('the object names no metrics', "list the product's metrics it shows, e.g. metrics: ['return_rate']") }),
+    by: z.array(columnName).optional(),
+  },
+  "{ name: 'return_rate_weekly', metrics: ['return_rate'], by: ['week'] }",
+);
+
+const dashboardTarget = strict({
+  kind: z.literal('dashboard'),
+  ...targetBase,
+  objects: z
+    .array(dashboardObject, expects("a list of objects, e.g. [{ name: 'return_rate_weekly', metrics: ['return_rate'], by: ['week'] }]"))
+    .min(1, { error: say('the dashboard has no objects', "add the objects it reads: objects: [{ name: 'return_rate_weekly', metrics: ['return_rate'], by: ['week'] }]") }),
+});
+
+const httpDestination = strict({
+  type: z.literal('http'),
+  url: z.string(expects("an https URL such as 'https://crm.example.com/api/leads'")).refine(
+    (value) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => say(`${shown(issue.input)} is not an http(s) URL`, "write the endpoint's full URL, e.g. 'https://crm.example.com/api/leads'") },
+  ),
+  method: z.enum(['POST', 'PUT', 'PATCH']).optional(),
+  auth: secretRef.optional(),
+  batchSize: z.number().int().min(1).max(10_000, { error: say('batchSize is above 10000', 'use a batch size between 1 and 10000') }).optional(),
+});
+
+const postgresDestination = strict({
+  type: z.literal('postgres'),
+  url: secretRef,
+  table: z.string(expects("'schema.table'")).regex(/^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/, {
+    error: (issue) => say(`${shown(issue.input)} is not a 'schema.table' name`, "write the destination table as 'schema.table'"),
+  }),
+});
+
+const destination = z.discriminatedUnion(
+  'type',
+  [httpDestination, postgresDestination],
+  variant(
+    'a destination',
+    'type',
+    "write { type: 'http', url: 'https://...', auth: secret('TOKEN') } or { type: 'postgres', url: secret('DB_URL'), table: 'schema.table' }",
+  ),
+);
+
+const valueGuardrail = strict({ column: columnName, min: z.number().optional(), max: z.number().optional() })
+  .refine(atLeastOneBound, { error: BOUNDS_MISSING })
+  .refine(boundsInOrder, { error: BOUNDS_REVERSED });
+
+const reverseEtlTarget = strict({
+  kind: z.literal('reverseEtl'),
+  ...targetBase,
+  destination,
+  key: z.union([columnName, z.array(columnName).min(1)], {
+    error: (issue) =>
+      say(issue.input === undefined ? `'{field}' is missing` : `'{field}' is not a column or a list of columns`, "name the column(s) identifying a record at the destination, e.g. key: 'lead_id'"),
+  }),
+  mapping: z
+    .record(text('a destination field name'), columnName, expects("{ destinationField: 'contract_column' }"))
+    .refine((value) => Object.keys(value).length > 0, { error: say('the mapping is empty', "map destination fields to contract columns, e.g. { leadScore: 'score' }") }),
+  guardrails: strict({
+    values: z.array(valueGuardrail).optional(),
+    maxRows: z.number().int().min(1).optional(),
+  }).optional(),
+});
+
+export const TARGET_BUILDERS = 'build targets with files({...}), share({...}), dashboard({...}) or reverseEtl({...})';
+
+export const targetSpec = z.discriminatedUnion('kind', [filesTarget, shareTarget, dashboardTarget, reverseEtlTarget], variant('a serving target', 'kind', TARGET_BUILDERS));
+
+export const targetSchema = targetSpec.transform((spec): Target => {
+  const target: TargetSpec = spec;
+  if (target.kind !== 'reverseEtl') return target;
+  return { ...target, key: typeof target.key === 'string' ? [target.key] : [...target.key] };
+});

@@ -1,0 +1,169 @@
+import { checkSpec } from './schemas/checks.js';
+import { checkColumns, defaultCheckName } from './checks.js';
+import type { Problem } from './problems.js';
+import { fieldPath } from './problems.js';
+import { didYouMean, listOf } from './suggest.js';
+
+/**
+ * Cross-field rules the schema cannot express: every column, metric, check and target name a product mentions must
+ * exist and be unique. Works on the raw declaration so these problems are found even when other fields are invalid.
+ */
+export function referenceProblems(raw: unknown, file?: string): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: readonly (string | number)[], message: string, fix: string) =>
+    problems.push({ file, path: fieldPath(path), message, fix });
+
+  const columns = namedEntries(at(raw, 'contract', 'columns'));
+  const columnNames = columns.map((entry) => entry.name);
+  const columnSet = new Set(columnNames);
+  const columnList = listOf([...columnSet], 'and');
+
+  const requireColumn = (value: unknown, path: readonly (string | number)[]) => {
+    if (typeof value !== 'string' || columnSet.has(value) || columnSet.size === 0) return;
+    add(
+      path,
+      `unknown column '${value}': the contract has no such column`,
+      `${didYouMean(value, columnSet)}The contract's columns are ${columnList}; add '${value}' to contract.columns if it is new.`,
+    );
+  };
+  const requireColumns = (value: unknown, path: readonly (string | number)[]) =>
+    asArray(value).forEach((item, index) => requireColumn(item, [...path, index]));
+
+  // Contract: unique column names, key columns exist.
+  reportDuplicates(columns, (entry, first) =>
+    add(['contract', 'columns', entry.index, 'name'], `column '${entry.name}' is declared twice (also at contract.columns[${first.index}])`, 'remove or rename one of them'),
+  );
+  requireColumns(at(raw, 'contract', 'key'), ['contract', 'key']);
+
+  // Metrics: `by` columns exist; metric names do not shadow columns.
+  const metricsValue = at(raw, 'metrics');
+  const metricNames = isRecord(metricsValue) ? Object.keys(metricsValue) : [];
+  const metricSet = new Set(metricNames);
+  for (const name of metricNames) {
+    requireColumns(at(metricsValue, name, 'by'), ['metrics', name, 'by']);
+    if (columnSet.has(name)) {
+      add(['metrics', name], `metric '${name}' has the same name as a contract column`, `rename the metric, e.g. '${name}_total', so queries can tell them apart`);
+    }
+  }
+  const requireMetric = (value: unknown, path: readonly (string | number)[]) => {
+    if (typeof value !== 'string' || metricSet.has(value)) return;
+    add(
+      path,
+      `unknown metric '${value}': the product defines no such metric`,
+      metricNames.length > 0
+        ? `${didYouMean(value, metricNames)}The product's metrics are ${listOf(metricNames, 'and')}; define new ones under metrics.`
+        : `define it under metrics, e.g. metrics: { ${value}: { sql: 'sum(units)' } }`,
+    );
+  };
+
+  // Checks: columns exist; names unique.
+  const checkNames: { name: string; index: number }[] = [];
+  asArray(at(raw, 'checks')).forEach((value, index) => {
+    const parsed = checkSpec.safeParse(value);
+    if (parsed.success) {
+      for (const { column, path } of checkColumns(parsed.data)) requireColumn(column, ['checks', index, ...path]);
+      checkNames.push({ name: parsed.data.name ?? defaultCheckName(parsed.data), index });
+    } else {
+      requireColumns(at(value, 'columns'), ['checks', index, 'columns']);
+      requireColumn(at(value, 'column'), ['checks', index, 'column']);
+    }
+  });
+  reportDuplicates(checkNames, (entry, first) =>
+    add(
+      ['checks', entry.index, 'name'],
+      `two checks are named '${entry.name}' (also checks[${first.index}])`,
+      "give one of them its own name with { name: '...' }, or remove the duplicate check",
+    ),
+  );
+
+  // Targets: names unique; every column and metric they mention exists.
+  const targets = asArray(at(raw, 'serve'));
+  reportDuplicates(namedEntries(targets), (entry, first) =>
+    add(['serve', entry.index, 'name'], `two targets are named '${entry.name}' (also serve[${first.index}])`, 'rename one of them; target names are unique within a product'),
+  );
+  targets.forEach((target, index) => {
+    const path = ['serve', index];
+    switch (at(target, 'kind')) {
+      case 'files':
+        requireColumns(at(target, 'columns'), [...path, 'columns']);
+        requireColumn(at(target, 'splitBy'), [...path, 'splitBy']);
+        break;
+      case 'share':
+        requireColumn(at(target, 'rowFilter'), [...path, 'rowFilter']);
+        break;
+      case 'dashboard': {
+        const objects = asArray(at(target, 'objects'));
+        reportDuplicates(namedEntries(objects), (entry, first) =>
+          add([...path, 'objects', entry.index, 'name'], `two dashboard objects are named '${entry.name}' (also objects[${first.index}])`, 'rename one of them'),
+        );
+        objects.forEach((object, objectIndex) => {
+          const objectPath = [...path, 'objects', objectIndex];
+          const objectMetrics = asArray(at(object, 'metrics'));
+          objectMetrics.forEach((metric, metricIndex) => requireMetric(metric, [...objectPath, 'metrics', metricIndex]));
+          asArray(at(object, 'by')).forEach((dimension, byIndex) => {
+            requireColumn(dimension, [...objectPath, 'by', byIndex]);
+            if (typeof dimension !== 'string' || !columnSet.has(dimension)) return;
+            for (const metric of objectMetrics) {
+              const allowed = typeof metric === 'string' && metricSet.has(metric) ? at(metricsValue, metric, 'by') : undefined;
+              if (Array.isArray(allowed) && !allowed.includes(dimension)) {
+                add(
+                  [...objectPath, 'by', byIndex],
+                  `metric '${String(metric)}' may not be grouped by '${dimension}'`,
+                  `group by its dimensions (${listOf(allowed.map(String), 'or')}), or add '${dimension}' to metrics.${String(metric)}.by`,
+                );
+              }
+            }
+          });
+        });
+        break;
+      }
+      case 'reverseEtl': {
+        const key = at(target, 'key');
+        if (typeof key === 'string') requireColumn(key, [...path, 'key']);
+        else requireColumns(key, [...path, 'key']);
+        const mapping = at(target, 'mapping');
+        if (isRecord(mapping)) for (const [field, column] of Object.entries(mapping)) requireColumn(column, [...path, 'mapping', field]);
+        asArray(at(target, 'guardrails', 'values')).forEach((guardrail, guardIndex) =>
+          requireColumn(at(guardrail, 'column'), [...path, 'guardrails', 'values', guardIndex, 'column']),
+        );
+        break;
+      }
+    }
+  });
+  return problems;
+}
+
+/** Reads a nested field of an unknown value; undefined when any step is missing. */
+export function at(value: unknown, ...keys: readonly string[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (!isRecord(current)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asArray(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Entries of a list that have a string `name`, with their index. */
+function namedEntries(value: unknown): { name: string; index: number }[] {
+  return asArray(value).flatMap((item, index) => {
+    const name = at(item, 'name');
+    return typeof name === 'string' ? [{ name, index }] : [];
+  });
+}
+
+function reportDuplicates<T extends { name: string; index: number }>(entries: readonly T[], report: (entry: T, first: T) => void): void {
+  const first = new Map<string, T>();
+  for (const entry of entries) {
+    const earlier = first.get(entry.name);
+    if (earlier) report(entry, earlier);
+    else first.set(entry.name, entry);
+  }
+}

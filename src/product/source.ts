@@ -1,0 +1,84 @@
+import { quoteIdent, quoteQualified } from './identifiers.js';
+
+/**
+ * A reference to a warehouse table or view by its logical name, `schema.table`. The logical schema is mapped to
+ * the physical one of each environment (`marts` → `marts_test`), so the same product runs everywhere.
+ */
+export interface TableRef {
+  readonly kind: 'table';
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** A SQL query whose table names are `table()` placeholders: the text between them is kept verbatim. */
+export interface SqlSource {
+  readonly kind: 'sql';
+  /** The literal SQL text around the placeholders; always one more part than `tables`. */
+  readonly parts: readonly string[];
+  readonly tables: readonly TableRef[];
+}
+
+/** Where a product's rows come from: a table/view, or a query. */
+export type Source = TableRef | SqlSource;
+
+/** Logical schema name → physical schema name in one environment. Schemas missing from the map keep their name. */
+export type SchemaMap = Readonly<Record<string, string>>;
+
+/** `table('marts.returns_weekly')` */
+export function table<const Name extends `${string}.${string}`>(qualifiedName: Name): TableRef {
+  // Without a dot the schema is empty, which validation reports ("write table('schema.table')").
+  const dot = qualifiedName.indexOf('.');
+  return dot < 0
+    ? { kind: 'table', schema: '', name: qualifiedName }
+    : { kind: 'table', schema: qualifiedName.slice(0, dot), name: qualifiedName.slice(dot + 1) };
+}
+
+/** sql`select supplier_id, week from ${table('marts.returns_weekly')}` — interpolate only `table()` references. */
+export function sql(strings: TemplateStringsArray, ...tables: TableRef[]): SqlSource {
+  return { kind: 'sql', parts: [...strings], tables };
+}
+
+export function isTableRef(value: unknown): value is TableRef {
+  const candidate = value as Partial<TableRef> | null;
+  return (
+    typeof value === 'object' &&
+    candidate !== null &&
+    candidate.kind === 'table' &&
+    typeof candidate.schema === 'string' &&
+    typeof candidate.name === 'string'
+  );
+}
+
+/** The physical, quoted name of a table in an environment: `"marts_test"."returns_weekly"`. */
+export function resolveTable(ref: TableRef, schemas: SchemaMap = {}): string {
+  return quoteQualified(schemas[ref.schema] ?? ref.schema, ref.name);
+}
+
+/** The physical SQL of a source: a query text, with every table placeholder replaced by its quoted physical name. */
+export function resolveSql(source: Source, schemas: SchemaMap = {}): string {
+  if (source.kind === 'table') return `select * from ${resolveTable(source, schemas)}`;
+  let text = source.parts[0] ?? '';
+  source.tables.forEach((ref, index) => {
+    text += resolveTable(ref, schemas) + (source.parts[index + 1] ?? '');
+  });
+  return text.trim().replace(/;\s*$/, '');
+}
+
+/** The physical SQL of a product's source in an environment. */
+export function resolveSource(product: { readonly source: Source }, schemas: SchemaMap = {}): string {
+  return resolveSql(product.source, schemas);
+}
+
+/** Only the contract's columns, in contract order, from the product's source. */
+export function compileContractQuery(
+  product: { readonly source: Source; readonly contract: { readonly columns: readonly { readonly name: string }[] } },
+  schemas: SchemaMap = {},
+): string {
+  const columns = product.contract.columns.map((column) => quoteIdent(column.name)).join(', ');
+  return `select ${columns} from (${resolveSource(product, schemas)}) as s`;
+}
+
+/** A readable logical name, `marts.returns_weekly`. */
+export function tableName(ref: TableRef): string {
+  return `${ref.schema}.${ref.name}`;
+}

@@ -1,0 +1,157 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatProblems, scanProducts } from '../../src/index.js';
+import type { Problem, ProductScan } from '../../src/index.js';
+import { edit, validProductModule } from './support/modules.js';
+import { createProject } from './support/project.js';
+import type { TempProject } from './support/project.js';
+
+interface Case {
+  /** What the user got wrong. */
+  title: string;
+  edits: readonly (readonly [string, string])[];
+  /** The field path the problem must name. */
+  path: string;
+  /** What the message must say. */
+  says: RegExp;
+  /** What the fix must say, when it matters. */
+  fix?: RegExp;
+  /** Text that must not appear anywhere in the report (a leaked secret). */
+  hides?: string;
+}
+
+const cases: Case[] = [
+  { title: 'product name not snake_case', edits: [["name: 'NAME'", "name: 'Returns By Supplier'"]], path: 'name', says: /'Returns By Supplier' is not snake_case/, fix: /returns_by_supplier/ },
+  { title: 'version not semver', edits: [["version: '1.2.0'", "version: '1.2'"]], path: 'version', says: /'1\.2' is not a semantic version/ },
+  { title: 'owner email invalid', edits: [["email: 'merch-analytics@example.com'", "email: 'merch-analytics'"]], path: 'owner.email', says: /'merch-analytics' is not an email address/ },
+  { title: 'unknown audience', edits: [["audience: 'internal'", "audience: 'partners'"]], path: 'audience', says: /'partners' is not an audience/, fix: /'internal'.*'external'/ },
+  { title: 'no users', edits: [["users: [{ who: 'quality managers', action: 'pause orders from suppliers whose return rate rises' }]", 'users: []']], path: 'users', says: /no users are named/ },
+  { title: 'missing domain', edits: [["  domain: 'merchandising',\n", '']], path: 'domain', says: /'domain' is missing/, fix: /add domain/ },
+  { title: 'typo in a top-level field', edits: [['  description:', '  descripton:']], path: 'descripton', says: /unknown field 'descripton'/, fix: /Did you mean 'description'/ },
+  {
+    title: 'source written as a plain string',
+    edits: [["source: sql`select supplier_id, supplier, week, units, returns from ${table('marts.returns_weekly')}`", "source: 'select * from marts.returns_weekly'"]],
+    path: 'source',
+    says: /not a query or a table reference/,
+    fix: /sql tag/,
+  },
+  { title: 'a string interpolated into sql', edits: [["${table('marts.returns_weekly')}`", "${'marts.returns_weekly'}`"]], path: 'source.tables[0]', says: /not a table\('schema\.table'\) reference/ },
+  { title: 'table without schema', edits: [["${table('marts.returns_weekly')}`", "${table('returns_weekly')}`"]], path: 'source.tables[0].schema', says: /schema part/ },
+  { title: 'unknown column type', edits: [["{ name: 'supplier', type: 'text', classification: 'public' }", "{ name: 'supplier', type: 'string', classification: 'public' }"]], path: 'contract.columns[1].type', says: /'string' is not a column type/ },
+  { title: 'unknown classification', edits: [["classification: 'public'", "classification: 'confidential'"]], path: 'contract.columns[1].classification', says: /'confidential' is not a classification/ },
+  { title: 'column declared twice', edits: [["{ name: 'units', type: 'bigint' }", "{ name: 'week', type: 'bigint' }"]], path: 'contract.columns[3].name', says: /column 'week' is declared twice/ },
+  { title: 'unknown column in contract.key', edits: [["key: ['supplier_id', 'week']", "key: ['supplier_id', 'weeks']"]], path: 'contract.key[1]', says: /unknown column 'weeks'/, fix: /Did you mean 'week'/ },
+  { title: 'unknown column in a metric by', edits: [["by: ['supplier_id', 'week'] },", "by: ['supplier_id', 'month'] },"]], path: 'metrics.return_rate.by[1]', says: /unknown column 'month'/ },
+  { title: 'metric name not snake_case', edits: [['units_ordered:', "'Units-Ordered':"]], path: 'metrics["Units-Ordered"]', says: /metric name 'Units-Ordered' is not snake_case/ },
+  { title: 'unknown column in a check', edits: [["check.notNull(['supplier_id', 'week'])", "check.notNull(['supplier_id', 'wek'])"]], path: 'checks[0].columns[1]', says: /unknown column 'wek'/, fix: /Did you mean 'week'/ },
+  { title: 'check builder passed uncalled', edits: [["check.notNull(['supplier_id', 'week']),", 'check.notNull,']], path: 'checks[0]', says: /is a function, not a check/, fix: /call it/ },
+  { title: 'unknown check severity', edits: [["severity: 'warn'", "severity: 'warning'"]], path: 'checks[3].severity', says: /'warning' is not a severity/ },
+  { title: 'two checks with the same name', edits: [["name: 'returns_not_above_units'", "name: 'unique_supplier_id_week'"]], path: 'checks[2].name', says: /two checks are named 'unique_supplier_id_week'/ },
+  { title: 'range with min above max', edits: [["check.freshness('week', { maxAge: '8d', severity: 'warn' })", "check.range('units', { min: 10, max: 1 })"]], path: 'checks[3]', says: /min is greater than max/ },
+  { title: 'invalid regular expression', edits: [["check.freshness('week', { maxAge: '8d', severity: 'warn' })", "check.pattern('supplier_id', '[unclosed')"]], path: 'checks[3].pattern', says: /not a valid regular expression/ },
+  { title: 'bad check duration', edits: [["maxAge: '8d'", "maxAge: '8 days'"]], path: 'checks[3].maxAge', says: /'8 days' is not a duration/ },
+  { title: 'bad slo duration', edits: [["freshness: '26h'", "freshness: '26 hours'"]], path: 'slo.freshness', says: /'26 hours' is not a duration/, fix: /'26h'/ },
+  { title: 'defectFree above 1', edits: [['defectFree: 0.95', 'defectFree: 95']], path: 'slo.defectFree', says: /is 95, but it is a share between 0/, fix: /95% is 0\.95/ },
+  { title: 'deliverBy not a time with zone', edits: [["deliverBy: '07:00 Europe/Berlin'", "deliverBy: '7am Berlin'"]], path: 'slo.deliverBy', says: /not a time of day with a time zone/ },
+  { title: 'deliverBy with unknown zone', edits: [["deliverBy: '07:00 Europe/Berlin'", "deliverBy: '07:00 Europe/Berlim'"]], path: 'slo.deliverBy', says: /'Europe\/Berlim' is not a known time zone/, fix: /Europe\/Berlin/ },
+  { title: 'slo without window', edits: [[", window: '28d' }", ' }']], path: 'slo.window', says: /'window' is missing/ },
+  { title: 'cron hour out of range', edits: [["cron: '0 5 * * *'", "cron: '0 25 * * *'"]], path: 'serve[0].schedule.cron', says: /hour value 25 is outside 0–23/ },
+  { title: 'cron with six fields', edits: [["cron: '0 5 * * *'", "cron: '0 0 5 * * *'"]], path: 'serve[0].schedule.cron', says: /has 5 fields, '0 0 5 \* \* \*' has 6/ },
+  { title: 'cron with an unknown day name', edits: [["cron: '0 5 * * *'", "cron: '0 5 * * mon-fry'"]], path: 'serve[0].schedule.cron', says: /day of week field item 'mon-fry' has 'fry'/ },
+  { title: 'unknown time zone', edits: [["timezone: 'Europe/Berlin'", "timezone: 'Europe/Berln'"]], path: 'serve[0].schedule.timezone', says: /'Europe\/Berln' is not a known time zone/, fix: /Did you mean 'Europe\/Berlin'/ },
+  { title: 'unknown metric in a dashboard object', edits: [["metrics: ['return_rate'], by", "metrics: ['return_rat'], by"]], path: 'serve[0].objects[0].metrics[0]', says: /unknown metric 'return_rat'/, fix: /Did you mean 'return_rate'/ },
+  { title: 'dimension a metric does not allow', edits: [["by: ['supplier_id', 'week'] }],", "by: ['supplier_id', 'units'] }],"]], path: 'serve[0].objects[0].by[1]', says: /metric 'return_rate' may not be grouped by 'units'/ },
+  { title: 'duplicate target names', edits: [["name: 'supplier_pack'", "name: 'quality_review'"]], path: 'serve[1].name', says: /two targets are named 'quality_review'/ },
+  { title: 'typo in a target option', edits: [["format: 'csv'", "formt: 'csv'"]], path: 'serve[1].formt', says: /unknown field 'formt'/, fix: /Did you mean 'format'/ },
+  { title: 'unknown file format', edits: [["format: 'csv'", "format: 'xml'"]], path: 'serve[1].format', says: /'xml' is not a file format/ },
+  { title: 'unknown column in files splitBy', edits: [["splitBy: 'supplier_id'", "splitBy: 'supplier_code'"]], path: 'serve[1].splitBy', says: /unknown column 'supplier_code'/ },
+  { title: 'unknown target kind', edits: [["files({ name: 'supplier_pack', format: 'csv', to: './exchange/quality', splitBy: 'supplier_id' })", "{ kind: 'email', name: 'supplier_pack', to: 'quality@example.com' }"]], path: 'serve[1].kind', says: /'email' is not a known kind of a serving target/, fix: /files\(\{\.\.\.\}\)/ },
+  { title: 'unknown column in share rowFilter', edits: [["rowFilter: 'supplier_id'", "rowFilter: 'vendor_id'"]], path: 'serve[2].rowFilter', says: /unknown column 'vendor_id'/ },
+  { title: 'unknown column in a reverse ETL mapping', edits: [["weeklyUnits: 'units'", "weeklyUnits: 'unit'"]], path: 'serve[3].mapping.weeklyUnits', says: /unknown column 'unit'/, fix: /Did you mean 'units'/ },
+  { title: 'unknown column in a guardrail', edits: [["{ column: 'units', min: 0", "{ column: 'bid', min: 0"]], path: 'serve[3].guardrails.values[0].column', says: /unknown column 'bid'/ },
+  { title: 'invalid destination URL', edits: [["url: 'https://crm.example.com/api/suppliers'", "url: 'crm.example.com/api'"]], path: 'serve[3].destination.url', says: /not an http\(s\) URL/ },
+  { title: 'secret with an invalid variable name', edits: [["secret('CRM_TOKEN')", "secret('crm token')"]], path: 'serve[3].destination.auth.env', says: /'crm token' is not an environment variable name/ },
+  {
+    title: 'literal token',
+    edits: [["auth: secret('CRM_TOKEN') }", "auth: secret('CRM_TOKEN'), token: 'tok_live_8f2a61' }"]],
+    path: 'serve[3].destination.token',
+    says: /'token' holds a literal credential/,
+    fix: /secret\('/,
+    hides: 'tok_live_8f2a61',
+  },
+  {
+    title: 'literal bearer value instead of secret()',
+    edits: [["auth: secret('CRM_TOKEN')", "auth: 'Bearer eyJhbGciOi'"]],
+    path: 'serve[3].destination.auth',
+    says: /literal credential/,
+    hides: 'eyJhbGciOi',
+  },
+  {
+    title: 'connection string with a password',
+    edits: [["to: './exchange/quality'", "to: 'sftp://partner:hunter2@files.example.com/quality'"]],
+    path: 'serve[1].to',
+    says: /connection string with a password/,
+    hides: 'hunter2',
+  },
+];
+
+describe('malformed product modules', () => {
+  let project: TempProject;
+  let scan: ProductScan;
+  let report: string;
+  const files = new Map<Case, string>();
+
+  beforeAll(async () => {
+    project = await createProject();
+    // Every case is its own module in one products/ folder, loaded in one pass: all problems of all files at once.
+    for (const [index, testCase] of cases.entries()) {
+      const name = `case_${String(index).padStart(2, '0')}`;
+      const text = edit(validProductModule('NAME'), testCase.edits).replace("'NAME'", `'${name}'`);
+      files.set(testCase, await project.write(`products/${name}.ts`, text));
+    }
+    await project.write('products/valid.ts', validProductModule('valid_product'));
+    scan = await scanProducts({ dir: project.productsDir });
+    report = formatProblems(scan.problems);
+  });
+
+  afterAll(async () => {
+    await project?.remove();
+  });
+
+  it(`has at least 30 cases (${cases.length})`, () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('loads the unedited module cleanly, next to the broken ones', () => {
+    const valid = path.join(project.productsDir, 'valid.ts');
+    expect(scan.problems.filter((problem) => problem.file === valid)).toEqual([]);
+    expect(scan.products.map((product) => product.name)).toEqual(['valid_product']);
+  });
+
+  it('reports a problem for every broken file in the same run', () => {
+    const withProblems = new Set(scan.problems.map((problem) => problem.file));
+    for (const file of files.values()) expect(withProblems, file).toContain(file);
+  });
+
+  it.each(cases)('$title', (testCase) => {
+    const file = files.get(testCase)!;
+    const problems = scan.problems.filter((problem) => problem.file === file);
+    const match = problems.find((problem) => problem.path === testCase.path && testCase.says.test(problem.message));
+    expect(match, `expected ${testCase.path}: ${testCase.says} in\n${formatProblems(problems)}`).toBeDefined();
+    const problem = match as Problem;
+    if (testCase.fix) expect(problem.fix).toMatch(testCase.fix);
+    expect(problem.fix.length).toBeGreaterThan(10);
+    // The paragraph people read names the file, the field and says what is wrong.
+    const paragraph = report.split('\n\n').find((line) => line.startsWith(`${file}, ${testCase.path} `));
+    expect(paragraph, report).toBeDefined();
+    expect(paragraph).toContain(problem.message);
+    expect(paragraph).toContain('Fix:');
+    if (testCase.hides) expect(report).not.toContain(testCase.hides);
+  });
+
+  it('names the product and the target a problem belongs to', () => {
+    const cron = files.get(cases.find((testCase) => testCase.title === 'cron hour out of range')!)!;
+    const problem = scan.problems.find((candidate) => candidate.file === cron && candidate.path === 'serve[0].schedule.cron');
+    expect(problem).toMatchObject({ product: expect.stringMatching(/^case_/), target: 'quality_review' });
+  });
+});
