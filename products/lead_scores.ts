@@ -11,7 +11,7 @@ export default defineProduct({
   source: sql`
     select lead_id, email, score, scored_at
     from ${table('marts.lead_scores')}
-    where scored_at > now() - interval '7 days'
+    where email is not null
   `,
   contract: {
     key: ['lead_id'],

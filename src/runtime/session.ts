@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import type { Client, Connection, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { loadConfig } from '../config/load.js';
+import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.js';
+import type { Config } from '../config/spec.js';
+import { loadProducts } from '../product/loader.js';
+import type { Product } from '../product/model.js';
+import { ValidationError } from '../product/problems.js';
+import { checkContractAgainstWarehouse } from '../product/contract-check.js';
+import { connectClient, connectWorker, ensureNamespace, ensureSearchAttributes } from '../temporal/connect.js';
+import { ALL_TARGETS, runKeyOf, runSearchAttributes, workflowId } from '../temporal/names.js';
+import { resolveTemporal, type TemporalTarget } from '../temporal/resolve.js';
+import { createLastmileWorker } from '../temporal/worker.js';
+import type { RunSummary, RunTrigger, ServeProductInput } from '../../workflows/types.js';
+import { ServingContext } from './serving-context.js';
+import { openWarehouse, stopEmbeddedPostgres, type Warehouse } from './warehouse.js';
+
+/** The project on disk: its configuration and validated products. */
+export interface Project {
+  root: string;
+  config: Config;
+  products: Map<string, Product>;
+}
+
+export async function loadProject(root: string): Promise<Project> {
+  const config = await loadConfig(root);
+  const products = await loadProducts({ dir: path.join(root, 'products') });
+  return { root, config, products: new Map(products.map((p) => [p.name, p])) };
+}
+
+/** The git commit of the project, or undefined outside a repository. */
+export function gitSha(root: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An environment brought up: warehouse, Temporal, client and (optionally) a worker in this process. */
+export interface Session {
+  project: Project;
+  env: ResolvedEnvironment;
+  warehouse: Warehouse;
+  temporal: TemporalTarget;
+  connection: Connection;
+  client: Client;
+  context: ServingContext;
+  worker?: { worker: Worker; connection: NativeConnection; running: Promise<void> };
+  close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  env: string;
+  /** run a worker in this process (default true) */
+  worker?: boolean;
+  /** check contracts against the warehouse (zero-row queries) before going on (default true) */
+  checkContracts?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Brings up an environment. Every step says what it uses; a failure stops everything started so far. */
+export async function openSession(project: Project, options: SessionOptions): Promise<Session> {
+  const log = options.log ?? (() => undefined);
+  const env = resolveEnvironment(project.config, options.env);
+  const cleanup: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+    cleanup.length = 0;
+  };
+  try {
+    const warehouse = await openWarehouse(env, {
+      root: project.root,
+      onSeed: (r) => log(r.reused ? `warehouse: example data present (checksum ${r.checksum.slice(0, 12)})` : `warehouse: seeded example data in ${Math.round(r.durationMs)} ms`),
+    });
+    if (warehouse.embedded) cleanup.push(() => stopEmbeddedPostgres());
+    cleanup.push(() => warehouse.close());
+    log(`warehouse: ${warehouse.description}`);
+    if (options.checkContracts !== false) {
+      const problems = await checkContractAgainstWarehouse([...project.products.values()], {
+        query: (text) => warehouse.pool.query(text),
+        schemas: warehouse.schemas,
+      });
+      if (problems.length > 0) throw new ValidationError(problems);
+    }
+    const temporal = await resolveTemporal(env, { root: project.root, log: (line) => line.startsWith('devserver:') && log(line) });
+    cleanup.push(() => temporal.stop());
+    log(`temporal: ${temporal.describe}`);
+    const { connection, client } = await connectClient(temporal);
+    cleanup.push(() => connection.close());
+    await ensureNamespace(connection, temporal);
+    const added = await ensureSearchAttributes(connection, temporal.namespace);
+    if (added.length > 0) log(`temporal: registered search attributes ${added.join(', ')}`);
+    const context = new ServingContext(project.config, project.products, { root: project.root });
+    context.adopt(warehouse);
+    let worker: Session['worker'];
+    if (options.worker !== false) {
+      const nativeConnection = await connectWorker(temporal);
+      cleanup.push(() => nativeConnection.close());
+      const w = await createLastmileWorker({ connection: nativeConnection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, context });
+      const running = w.run();
+      cleanup.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await running.catch(() => undefined);
+      });
+      worker = { worker: w, connection: nativeConnection, running };
+      log(`worker: polling task queue ${temporal.taskQueue}`);
+    }
+    return { project, env, warehouse, temporal, connection, client, context, worker, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Starts one run of a product (all targets, or the given ones). */
+export async function startRun(
+  session: Session,
+  product: Product,
+  options: { targets?: string[]; trigger?: RunTrigger } = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const target = options.targets?.length === 1 ? options.targets[0] : ALL_TARGETS;
+  const runKey = runKeyOf(new Date(), Math.random().toString(36).slice(2));
+  const input: ServeProductInput = {
+    env: session.env.name,
+    product: product.name,
+    trigger: options.trigger ?? 'manual',
+    runKey,
+    ...(options.targets && { targets: options.targets }),
+    ...(gitSha(session.project.root) !== undefined && { gitSha: gitSha(session.project.root) }),
+  };
+  return await session.client.workflow.start('serveProduct', {
+    taskQueue: session.temporal.taskQueue,
+    workflowId: workflowId(session.env.name, product.name, target, runKey),
+    args: [input],
+    typedSearchAttributes: runSearchAttributes({ product: product.name, env: session.env.name, target, owner: product.owner.team }),
+    memo: { version: product.version, description: product.description },
+  });
+}
+
+/** Waits for a run and returns its summary, also when it failed (the failure carries the summary). */
+export async function runResult(handle: WorkflowHandle): Promise<RunSummary> {
+  try {
+    return (await handle.result()) as RunSummary;
+  } catch (error) {
+    const cause = (error as { cause?: { details?: unknown[]; message?: string } }).cause;
+    const summary = cause?.details?.[0] as RunSummary | undefined;
+    if (summary && typeof summary === 'object' && 'status' in summary) return summary;
+    throw error;
+  }
+}

@@ -1,0 +1,95 @@
+import path from 'node:path';
+import type pg from 'pg';
+import type { ResolvedEnvironment } from '../config/resolve.js';
+import { createMetaStore, type MetaStore } from '../meta/index.js';
+import { connectPool } from '../warehouse/pool.js';
+import { seedWarehouse, type SeedResult } from '../warehouse/seed/index.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../warehouse/embedded.js';
+import type { SchemaMap } from '../product/source.js';
+
+/** An environment's warehouse: a pool, its schema map, and lastmile's metadata store inside it. */
+export interface Warehouse {
+  env: string;
+  pool: pg.Pool;
+  meta: MetaStore;
+  schemas: SchemaMap;
+  /** where it lives, without credentials */
+  description: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface WarehouseOptions {
+  /** project folder holding `.lastmile/` (default: the working directory) */
+  root?: string;
+  /** seed the example data when the warehouse is embedded (default true) */
+  seed?: boolean;
+  scale?: number;
+  onSeed?: (result: SeedResult) => void;
+  log?: (line: string) => void;
+}
+
+let embeddedServer: Promise<EmbeddedPostgresHandle> | undefined;
+
+/** The embedded PostgreSQL server of this project (started once per process, reused when already running). */
+export function embeddedPostgres(root: string): Promise<EmbeddedPostgresHandle> {
+  embeddedServer ??= startEmbeddedPostgres({ dataDir: path.join(root, '.lastmile', 'pg') });
+  return embeddedServer;
+}
+
+/** Stops the embedded server if this process started it. */
+export async function stopEmbeddedPostgres(): Promise<void> {
+  const server = embeddedServer;
+  embeddedServer = undefined;
+  if (server) await (await server).stop();
+}
+
+/** Database name of an environment's embedded warehouse. */
+export function embeddedDatabase(env: string): string {
+  return `warehouse_${env.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
+}
+
+/**
+ * Opens the warehouse of `env`: the URL in its env var, or embedded Postgres (seeded with the example retailer).
+ * Applies the metadata store's migrations either way.
+ */
+export async function openWarehouse(env: ResolvedEnvironment, options: WarehouseOptions = {}): Promise<Warehouse> {
+  const root = options.root ?? process.cwd();
+  let url: string;
+  let description: string;
+  const embedded = env.warehouse.kind === 'embedded';
+  if (env.warehouse.kind === 'url') {
+    const value = process.env[env.warehouse.urlEnv];
+    if (!value) {
+      throw new Error(
+        `Environment ${env.name} reads its warehouse URL from the environment variable ${env.warehouse.urlEnv}, which is not set. ` +
+          `Set it (export ${env.warehouse.urlEnv}=postgres://user:password@host:5432/db) or remove warehouse.urlEnv from lastmile.config.ts to use the embedded warehouse.`,
+      );
+    }
+    url = value;
+    description = `the warehouse in $${env.warehouse.urlEnv}`;
+  } else {
+    const server = await embeddedPostgres(root);
+    const database = embeddedDatabase(env.name);
+    await server.ensureDatabase(database);
+    url = server.urlFor(database);
+    description = `embedded PostgreSQL (${path.join(root, '.lastmile', 'pg')}, database ${database})`;
+  }
+  const pool = await connectPool(url, {
+    label: `the ${env.name} warehouse`,
+    ...(env.warehouse.kind === 'url' && { envVar: env.warehouse.urlEnv }),
+    max: 8,
+  });
+  try {
+    if (embedded && options.seed !== false) {
+      const result = await seedWarehouse(pool, { scale: options.scale ?? 1 });
+      options.onSeed?.(result);
+    }
+    const meta = createMetaStore(pool);
+    await meta.migrate();
+    return { env: env.name, pool, meta, schemas: env.warehouse.schemas, description, embedded, close: () => pool.end() };
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}

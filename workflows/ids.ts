@@ -1,0 +1,20 @@
+/** Workflow and schedule ids (pure functions: used by workflows and by clients alike). */
+
+/** The target name used in ids and search attributes when a run serves every target of a product. */
+export const ALL_TARGETS = 'all';
+
+/** `lastmile/<env>/<product>/<target>/<runKey>`: one run of a product (target `all`) or of one of its targets. */
+export function workflowId(env: string, product: string, target: string, runKey: string): string {
+  return `lastmile/${env}/${product}/${target}/${runKey}`;
+}
+
+/** `lastmile/<env>/<product>/<target>`: the schedule that serves one target on its cron. */
+export function scheduleId(env: string, product: string, target: string): string {
+  return `lastmile/${env}/${product}/${target}`;
+}
+
+/** A sortable, readable run key: UTC time to the second plus a short suffix (from a random or a run id). */
+export function runKeyOf(time: Date, suffix: string): string {
+  const stamp = time.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${suffix.replace(/[^a-z0-9]/gi, '').slice(0, 6).toLowerCase()}`;
+}

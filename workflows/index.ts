@@ -1,0 +1,2 @@
+/** Every workflow the lastmile worker registers. Workflow code only: deterministic, no I/O. */
+export { serveProduct } from './serve-product.js';

@@ -1,0 +1,11 @@
+/**
+ * Serving kinds and the child workflow each one registers. A kind appears in SERVING_WORKFLOWS when its workflow
+ * ships; until then `serveProduct` records its targets as skipped, saying so.
+ */
+export type ServingKind = 'files' | 'share' | 'dashboard' | 'reverseEtl';
+
+export const SERVING_WORKFLOWS: Readonly<Partial<Record<ServingKind, string>>> = {};
+
+export function servingWorkflow(kind: ServingKind): string | undefined {
+  return SERVING_WORKFLOWS[kind];
+}
