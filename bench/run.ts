@@ -7,7 +7,9 @@
  * otherwise. The machine (cpu, cores, memory, node) and the date go to stderr, as does the benchmark's progress.
  *
  * Flags: bare `--flag` is true, `--flag=value` carries a value (values never come from the next argument, so the
- * benchmark name can stand anywhere). `--strict` makes a missed baseline (ratio < 1) a failure.
+ * benchmark name can stand anywhere). `--strict` makes a missed baseline (ratio < 1) a failure. `--repeat=N` runs the
+ * benchmark N times and reports each metric's median (every run's figure goes to stderr). The load of the machine
+ * before and after goes to stderr too: other processes on a small machine move these figures a lot.
  *
  * Exit codes: 0 success, 1 failure (the benchmark threw, returned nothing, or missed a baseline under --strict),
  * 2 usage (no or unknown benchmark name).
@@ -16,7 +18,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BenchModule, BenchOptions, BenchResult } from './lib/types.js';
+import { loadLine } from './lib/proc-cpu.js';
+import { numberFlag, type BenchModule, type BenchOptions, type BenchResult } from './lib/types.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const NOT_BENCHMARKS = new Set(['run']);
@@ -98,8 +101,19 @@ function normalize(name: string, r: BenchResult): Required<Omit<BenchResult, 'be
   };
 }
 
+/** With --repeat: per metric, the median of the runs (the runs are logged). */
+function medians(runs: BenchResult[][], log: (line: string) => void): BenchResult[] {
+  return runs[0].map((first) => {
+    const values = runs.map((r) => r.find((x) => x.metric === first.metric && x.bench === first.bench)?.value ?? NaN);
+    const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+    const mid = sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    log(`${first.metric}: ${values.map((v) => round(v)).join(', ')} ${first.unit} → median ${round(mid)}`);
+    return { ...first, value: mid, ratio: undefined };
+  });
+}
+
 function table(rows: ReturnType<typeof normalize>[]): string {
-  const header = ['bench', 'metric', 'value', 'unit', 'baseline', 'ratio', ''];
+  const header = ['bench', 'metric', 'value', 'unit', 'baseline', 'ratio', 'target'];
   const body = rows.map((r) => [
     r.bench,
     r.metric,
@@ -144,6 +158,7 @@ async function main(): Promise<number> {
   const started = new Date();
   log(machine());
   log(`date: ${started.toISOString()}`);
+  log(`load before: ${loadLine()}`);
   log(`bench: ${name}${Object.keys(flags).length > 0 ? ` ${Object.entries(flags).map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`)).join(' ')}` : ''}`);
 
   const mod = (await import(pathToFileURL(path.join(BENCH_DIR, `${name}.ts`)).href)) as Partial<BenchModule>;
@@ -152,11 +167,20 @@ async function main(): Promise<number> {
     return 1;
   }
   const options: BenchOptions = { quick: flags.quick === true, flags, log };
-  const raw = await mod.run(options);
-  if (!Array.isArray(raw) || raw.length === 0) {
-    log(`bench ${name} returned no results`);
-    return 1;
+  const repeat = numberFlag(options, 'repeat', 1);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat takes a positive integer');
+  const runs: BenchResult[][] = [];
+  for (let i = 1; i <= repeat; i++) {
+    if (repeat > 1) log(`--- run ${i} of ${repeat}`);
+    const raw = await mod.run(options);
+    if (!Array.isArray(raw) || raw.length === 0) {
+      log(`bench ${name} returned no results`);
+      return 1;
+    }
+    runs.push(raw);
   }
+  log(`load after: ${loadLine()}`);
+  const raw = repeat === 1 ? runs[0] : medians(runs, log);
   const rows = raw.map((r) => normalize(name, r));
   if (flags.json) {
     for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);

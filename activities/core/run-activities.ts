@@ -61,9 +61,13 @@ export function createCoreActivities(ctx: ServingContext) {
         return Number(result.rows[0]?.n ?? 0);
       } catch (error) {
         const text = error instanceof Error ? error.message : String(error);
+        // SQLSTATE class 22 (data exception: division by zero, bad cast…) and 42 (syntax error, unknown table or
+        // column…) fail the same way on every attempt; connection and resource errors are worth retrying.
+        const sqlState = (error as { code?: unknown }).code;
         throw ApplicationFailure.create({
           message: `the source of ${product.name} failed in ${warehouse.description}: ${text}`,
           type: 'LastmileSourceError',
+          nonRetryable: typeof sqlState === 'string' && /^(22|42)/.test(sqlState),
         });
       }
     },

@@ -42,3 +42,47 @@ export function treeCpuMs(pid: number): number | undefined {
   }
   return (total * 1000) / clockTicks();
 }
+
+/** ms of CPU the whole machine spent busy (all cores, from /proc/stat), or undefined off Linux. */
+export function machineBusyMs(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+    return (busy * 1000) / clockTicks();
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line on how loaded the machine is (load average, and CPU pressure where the kernel reports it). */
+export function loadLine(): string {
+  const parts = [`load average ${(
+    process.platform === 'linux' ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3) : ['?']
+  ).join(' ')}`];
+  try {
+    const some = /some avg10=([\d.]+) avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    if (some) parts.push(`cpu pressure avg10 ${some[1]}% avg60 ${some[2]}%`);
+  } catch {
+    // no PSI
+  }
+  return parts.join(', ');
+}
+
+/**
+ * ms of CPU used by this process's main thread (the one running the JavaScript event loop), from
+ * /proc/self/task/<pid>/stat; undefined off Linux. Unlike wall-clock figures, it hardly moves when other processes
+ * compete for the cores, so it is the figure to compare when trying a change on a busy machine.
+ */
+export function mainThreadCpuMs(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const text = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+  } catch {
+    return undefined;
+  }
+}

@@ -4,7 +4,8 @@
  *
  *   npx tsx bench/lib/profile-summary.ts <file.cpuprofile> [--top=N] [--skip-s=S] [--fn=name,name]
  *
- * `--skip-s` ignores the first S seconds of samples (start-up, bundling, warm-up).
+ * `--skip-s` ignores the first S seconds of samples (start-up, bundling, warm-up); `--within=REGEX` keeps only samples
+ * with a frame whose url matches (e.g. `--within=/devserver/` for the devserver's own code and what it calls).
  */
 import { readFileSync } from 'node:fs';
 
@@ -63,6 +64,7 @@ const flag = (name: string): string | undefined => args.find((a) => a.startsWith
 const top = Number(flag('top') ?? 30);
 const skipUs = Number(flag('skip-s') ?? 0) * 1e6;
 const fns = (flag('fn') ?? '').split(',').filter(Boolean);
+const within = flag('within') ? new RegExp(flag('within') as string) : undefined;
 
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -76,6 +78,13 @@ for (let i = 0; i < profile.samples.length; i++) {
   t += profile.timeDeltas[i];
   if (t < skipUs) continue;
   const dt = profile.timeDeltas[i + 1] ?? 0;
+  if (within) {
+    let hit = false;
+    for (let cur: number | undefined = profile.samples[i]; cur !== undefined && !hit; cur = parent.get(cur)) {
+      hit = within.test((byId.get(cur) as Node).callFrame.url);
+    }
+    if (!hit) continue;
+  }
   self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + dt);
   total += dt;
 }

@@ -333,14 +333,14 @@ function timeOut(engine: Engine, ex: Execution, act: ActivityState, timeoutType:
     const decision = decideRetry(policy, act.attempt, failure, engine.now(), deadline);
     if (decision.retry) {
       retry(engine, ex, act, failure, decision.delayMs);
-      void engine.commit();
+      engine.commitInBackground();
       return;
     }
     finishTimeout(engine, ex, act, failure, decision.state);
   } else {
     finishTimeout(engine, ex, act, failure, retryable ? RS.RETRY_STATE_CANCEL_REQUESTED : RS.RETRY_STATE_NON_RETRYABLE_FAILURE);
   }
-  void engine.commit();
+  engine.commitInBackground();
 }
 
 function finishTimeout(engine: Engine, ex: Execution, act: ActivityState, failure: Failure, retryState: number): void {

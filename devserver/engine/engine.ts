@@ -178,6 +178,11 @@ export class Engine {
     });
   }
 
+  /** Commits without a caller waiting (timers); a write failure is already fatal and reported by the flush. */
+  commitInBackground(): void {
+    this.commit().catch(() => undefined);
+  }
+
   private async flushLoop(): Promise<void> {
     this.writing = true;
     try {
@@ -359,6 +364,15 @@ export class Engine {
     this.batch.events.push({ namespace: ex.s.namespace, runId: ex.s.runId, eventId: Number(event.eventId), data });
     this.touch(ex);
     this.afterCommit(() => ex.notifyHistory());
+    if (ex.open && ex.s.historyBytes > this.limits.historyBytes && !ex.oversized) {
+      ex.oversized = true;
+      const limit = this.limits.historyBytes;
+      this.afterCommit(() => {
+        if (!ex.open) return;
+        this.terminate(ex, `history size exceeds the devserver's limit of ${limit} bytes (--max-history-bytes)`, undefined, 'lastmile-devserver');
+        this.commitInBackground();
+      });
+    }
   }
 
   /**
@@ -610,7 +624,7 @@ export class Engine {
     this.timers.add(at, () => {
       if (!ex.open || ex.s.runId !== runId) return;
       this.timeoutRun(ex);
-      void this.commit();
+      this.commitInBackground();
     });
   }
 
@@ -622,7 +636,7 @@ export class Engine {
       ex.s.firstTaskAt = undefined;
       this.touch(ex);
       if (!ex.s.wt) this.scheduleWorkflowTask(ex);
-      void this.commit();
+      this.commitInBackground();
     });
   }
 
@@ -632,7 +646,7 @@ export class Engine {
       if (!ex.open || !timer || timer.startedEventId !== startedEventId) return;
       delete ex.s.timers[timerId];
       this.deliver(ex, ET.EVENT_TYPE_TIMER_FIRED, { timerId, startedEventId });
-      void this.commit();
+      this.commitInBackground();
     });
   }
 
@@ -691,7 +705,7 @@ export class Engine {
       wt.stamp = ++ex.s.stampSeq;
       this.afterCommit(() => this.dispatchWorkflowTask(ex));
     }
-    void this.commit();
+    this.commitInBackground();
   }
 
   usableWorkflowItem(item: WorkflowQueueItem): boolean {
@@ -787,7 +801,7 @@ export class Engine {
       const wt = ex.s.wt;
       if (!ex.open || !wt || wt.stamp !== stamp || wt.startedAt === undefined) return;
       this.failWorkflowTask(ex, 'timeout');
-      void this.commit();
+      this.commitInBackground();
     });
   }
 
@@ -844,11 +858,11 @@ export class Engine {
       this.timers.add(this.now() + delay, () => {
         if (!ex.open || ex.s.wt || ex.s.stampSeq !== stampAtFailure) {
           if (ex.open && !ex.s.wt) this.scheduleWorkflowTask(ex, next);
-          void this.commit();
+          this.commitInBackground();
           return;
         }
         this.scheduleWorkflowTask(ex, next);
-        void this.commit();
+        this.commitInBackground();
       });
     }
     this.afterCommit(() => this.dispatchQueries(ex));

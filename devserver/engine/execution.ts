@@ -11,6 +11,8 @@ export class Execution {
   completing = false;
   /** a workflow task should be scheduled when the current batch of changes ends */
   needsTask = false;
+  /** the history passed the size limit; the run is being terminated */
+  oversized = false;
   readonly historyWaiters = new Set<() => void>();
   readonly closeWatchers: ((status: number, closeTime: number) => void)[] = [];
   pendingQueries: string[] = [];

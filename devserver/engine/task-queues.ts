@@ -34,6 +34,27 @@ class Queue<T> {
 
 export class TaskQueues<T> {
   private readonly queues = new Map<string, Queue<T>>();
+  /** per queue: identity of each poller → when it last polled (for DescribeTaskQueue) */
+  private readonly seen = new Map<string, Map<string, number>>();
+
+  /** Records that `identity` polled `key` at `at`. */
+  notePoller(key: string, identity: string, at: number): void {
+    let byIdentity = this.seen.get(key);
+    if (!byIdentity) this.seen.set(key, (byIdentity = new Map()));
+    byIdentity.set(identity, at);
+  }
+
+  /** Pollers of `key` seen at or after `since`, most recent first. */
+  recentPollers(key: string, since: number): { identity: string; at: number }[] {
+    const byIdentity = this.seen.get(key);
+    if (!byIdentity) return [];
+    const out: { identity: string; at: number }[] = [];
+    for (const [identity, at] of byIdentity) {
+      if (at >= since) out.push({ identity, at });
+      else byIdentity.delete(identity);
+    }
+    return out.sort((a, b) => b.at - a.at);
+  }
 
   private queue(key: string): Queue<T> {
     let q = this.queues.get(key);

@@ -81,6 +81,7 @@ export function namespaceHandlers(engine: Engine): Record<string, AnyHandler> {
     ListNamespaces: h<'ListNamespacesRequest'>((req) => {
       const all = [...engine.namespaces.values()].sort((a, b) => a.name.localeCompare(b.name));
       const start = req.nextPageToken && req.nextPageToken.length > 0 ? Number(Buffer.from(req.nextPageToken).toString()) : 0;
+      if (!Number.isInteger(start) || start < 0) throw invalid('next_page_token is malformed');
       const size = req.pageSize && req.pageSize > 0 ? req.pageSize : 100;
       const page = all.slice(start, start + size);
       return {

@@ -34,6 +34,11 @@ function lookupService(name: string): ServiceInfo {
   return reflection.lookupService(name) as ServiceInfo;
 }
 
+/** Stands in for a request whose bytes did not decode. */
+class MalformedRequest {
+  constructor(readonly reason: string) {}
+}
+
 export interface ServiceSpec {
   name: string;
   handlers: HandlerMap;
@@ -58,7 +63,14 @@ function definitionFor(spec: ServiceSpec, options: ServerOptions): { definition:
       requestStream: false,
       responseStream: false,
       requestSerialize: (value: unknown) => Buffer.from(requestType.encode(value).finish()),
-      requestDeserialize: (bytes: Buffer) => requestType.decode(bytes),
+      // A request that does not decode is answered INVALID_ARGUMENT by `serve` (grpc-js itself would say INTERNAL).
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return requestType.decode(bytes);
+        } catch (error) {
+          return new MalformedRequest(error instanceof Error ? error.message : String(error));
+        }
+      },
       responseSerialize: (value: unknown) => Buffer.from(responseType.encode(value).finish()),
       responseDeserialize: (bytes: Buffer) => responseType.decode(bytes),
       originalName: method.name,
@@ -96,6 +108,9 @@ async function serve(
   };
   try {
     if (!handler) throw new RpcError(grpc.status.UNIMPLEMENTED, `${short}/${methodName} is not implemented by the lastmile devserver`);
+    if (call.request instanceof MalformedRequest) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `${short}/${methodName}: the request is not a valid protobuf message: ${call.request.reason}`);
+    }
     checkPayloadSizes(call.request, options.payloadLimit);
     const result = await handler(call.request, ctx);
     callback(null, responseType.fromObject(result));

@@ -12,7 +12,7 @@ import { completeWorkflowTask } from '../engine/commands.js';
 import { queueKey, type Engine } from '../engine/engine.js';
 import type { Poller, TaskQueues } from '../engine/task-queues.js';
 import { invalid } from '../errors.js';
-import { api, type Failure, type Payloads } from '../proto.js';
+import { api, msTs, type Failure, type Payloads } from '../proto.js';
 import { longPollWait, type CallContext } from './context.js';
 import { h } from './namespace-handlers.js';
 import type { AnyHandler } from './server.js';
@@ -32,6 +32,7 @@ async function longPoll<T>(
   who: { workerInstanceKey?: string; identity?: string },
 ): Promise<Record<string, unknown>> {
   const deadline = Date.now() + longPollWait(ctx, 60_000);
+  queues.notePoller(key, who.identity ?? '', Date.now());
   for (;;) {
     const ready = queues.take(key, usable);
     if (ready !== undefined) {
@@ -196,8 +197,10 @@ export function taskHandlers(engine: Engine): Record<string, AnyHandler> {
       const key = queueKey(namespace, name);
       const activity = req.taskQueueType === api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY;
       const queues = activity ? engine.activityQueues : engine.workflowQueues;
+      // Pollers seen in the last 5 minutes, as Temporal reports them.
+      const pollers = queues.recentPollers(key, Date.now() - 5 * 60_000).map((p) => ({ identity: p.identity, lastAccessTime: msTs(p.at), ratePerSecond: 0 }));
       return {
-        pollers: [],
+        pollers,
         taskQueueStatus: { backlogCountHint: queues.backlog(key) },
         kind: req.taskQueue?.kind ?? TQK.TASK_QUEUE_KIND_NORMAL,
       };

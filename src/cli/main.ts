@@ -27,7 +27,7 @@ Commands:
                                     run one product (or one of its targets) now and print the summary
   status [--env E]                  the latest run of every product in E
   worker [--env E]                  poll E's task queue until SIGINT / SIGTERM
-  devserver [--port 7233] [--database URL]
+  devserver [--port 7233] [--database URL] [--max-payload-bytes N] [--max-history-bytes N]
                                     the embedded Temporal server alone
 
 Options:
@@ -54,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       target: { type: 'string', multiple: true },
       port: { type: 'string', default: '7233' },
       database: { type: 'string' },
+      'max-payload-bytes': { type: 'string' },
+      'max-history-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -63,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return command || values.help ? EXIT.ok : EXIT.usage;
   }
-  Runtime.install({ logger: new DefaultLogger(values.debug ? 'INFO' : 'WARN') });
+  Runtime.install({ logger: sdkLogger(values.debug) });
   const root = values.root ?? process.cwd();
   const expectArgs = (n: number, usage: string): void => {
     if (rest.length !== n) throw new UsageError(`usage: lastmile ${usage}`);
@@ -88,7 +90,18 @@ async function main(argv: string[]): Promise<number> {
       expectArgs(0, 'devserver [--port 7233] [--database URL]');
       const port = Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${values.port}`);
-      return devserverCommand(root, { port, database: values.database }, out);
+      const limit = (name: 'max-payload-bytes' | 'max-history-bytes'): number | undefined => {
+        const text = values[name];
+        if (text === undefined) return undefined;
+        const n = Number(text);
+        if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of bytes, got ${text}`);
+        return n;
+      };
+      return devserverCommand(
+        root,
+        { port, database: values.database, payloadBytes: limit('max-payload-bytes'), historyBytes: limit('max-history-bytes') },
+        out,
+      );
     }
     case 'run': {
       expectArgs(1, 'run <product> [--target T] [--env E] [--json]');
@@ -96,6 +109,12 @@ async function main(argv: string[]): Promise<number> {
       const product = project.products.get(rest[0]);
       if (!product) {
         throw new UsageError(`no product named ${rest[0]} in ${root}/products; the products are ${[...project.products.keys()].sort().join(', ')}`);
+      }
+      const unknownTargets = (values.target ?? []).filter((t) => !product.serve.some((s) => s.name === t));
+      if (unknownTargets.length > 0) {
+        throw new UsageError(
+          `product ${product.name} has no target ${unknownTargets.join(', ')}; its targets are ${product.serve.map((t) => t.name).join(', ') || 'none'}`,
+        );
       }
       const session = await openSession(project, { env: values.env, log: (line) => out.note(line) });
       try {
@@ -107,6 +126,20 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command ${command}; run lastmile --help for the list`);
   }
+}
+
+/**
+ * The Temporal SDK's log: everything with its details under --debug; otherwise warnings and errors as one line each
+ * (a failed run's activity errors come back in its summary, without the SDK's stack traces).
+ */
+function sdkLogger(debug: boolean): DefaultLogger {
+  if (debug) return new DefaultLogger('INFO');
+  return new DefaultLogger('WARN', ({ level, message, meta }) => {
+    const error = (meta as { error?: unknown } | undefined)?.error;
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const reason = cause instanceof Error ? `: ${cause.message.split('\n')[0]}` : '';
+    process.stderr.write(`temporal ${level.toLowerCase()}: ${message}${reason}\n`);
+  });
 }
 
 function report(error: unknown, out: Pick<Output, 'debug'>): number {

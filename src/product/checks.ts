@@ -38,9 +38,13 @@ export interface AcceptedValuesCheck<C extends string = string> extends CheckBas
 export interface RangeCheck<C extends string = string> extends CheckBase {
   readonly type: 'range';
   readonly column: C;
-  /** Inclusive bounds: numbers, or ISO dates/timestamps as strings. */
+  /** Bounds: numbers, or ISO dates/timestamps as strings; inclusive unless `exclusiveMin` / `exclusiveMax`. */
   readonly min?: number | string;
   readonly max?: number | string;
+  /** When true, a value equal to `min` fails too (`value > min`). */
+  readonly exclusiveMin?: boolean;
+  /** When true, a value equal to `max` fails too (`value < max`). */
+  readonly exclusiveMax?: boolean;
 }
 export interface PatternCheck<C extends string = string> extends CheckBase {
   readonly type: 'pattern';
@@ -52,6 +56,11 @@ export interface RowCountCheck extends CheckBase {
   readonly type: 'rowCount';
   readonly min?: number;
   readonly max?: number;
+  /**
+   * Largest allowed change against the previous run's row count, as a share: 0.2 allows ±20%. Skipped when there
+   * is no previous run (or it had no rows).
+   */
+  readonly maxChange?: number;
 }
 export interface FreshnessCheck<C extends string = string> extends CheckBase {
   readonly type: 'freshness';
@@ -125,22 +134,36 @@ export const check = {
   ): AcceptedValuesCheck<C> {
     return { ...base(options), type: 'acceptedValues', column, values: [...values] };
   },
-  /** Every non-null value lies within [min, max]. */
+  /** Every non-null value lies within [min, max]; `exclusiveMin` / `exclusiveMax` leave a bound out. */
   range<const C extends string>(
     column: C,
-    bounds: { min?: number | string; max?: number | string } & CheckOptions,
+    bounds: { min?: number | string; max?: number | string; exclusiveMin?: boolean; exclusiveMax?: boolean } & CheckOptions,
   ): RangeCheck<C> {
-    const { min, max, ...options } = bounds;
-    return { ...base(options), type: 'range', column, ...(min !== undefined && { min }), ...(max !== undefined && { max }) };
+    const { min, max, exclusiveMin, exclusiveMax, ...options } = bounds;
+    return {
+      ...base(options),
+      type: 'range',
+      column,
+      ...(min !== undefined && { min }),
+      ...(max !== undefined && { max }),
+      ...(exclusiveMin !== undefined && { exclusiveMin }),
+      ...(exclusiveMax !== undefined && { exclusiveMax }),
+    };
   },
   /** Every non-null value matches a regular expression. */
   pattern<const C extends string>(column: C, pattern: string | RegExp, options?: CheckOptions): PatternCheck<C> {
     return { ...base(options), type: 'pattern', column, pattern: typeof pattern === 'string' ? pattern : pattern.source };
   },
-  /** The number of rows is within [min, max]. */
-  rowCount(bounds: { min?: number; max?: number } & CheckOptions): RowCountCheck {
-    const { min, max, ...options } = bounds;
-    return { ...base(options), type: 'rowCount', ...(min !== undefined && { min }), ...(max !== undefined && { max }) };
+  /** The number of rows is within [min, max], and/or within ±maxChange (a share) of the previous run's. */
+  rowCount(bounds: { min?: number; max?: number; maxChange?: number } & CheckOptions): RowCountCheck {
+    const { min, max, maxChange, ...options } = bounds;
+    return {
+      ...base(options),
+      type: 'rowCount',
+      ...(min !== undefined && { min }),
+      ...(max !== undefined && { max }),
+      ...(maxChange !== undefined && { maxChange }),
+    };
   },
   /** The newest value of a date/timestamp column is younger than `maxAge`. */
   freshness<const C extends string>(column: C, options: { maxAge: DurationText } & CheckOptions): FreshnessCheck<C> {

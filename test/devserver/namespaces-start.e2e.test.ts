@@ -12,6 +12,7 @@ import {
   TimeoutFailure,
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { describe, expect, it } from 'vitest';
 import { eventTypes, useDevServer } from '../support/devserver-harness.js';
 import * as wf from './fixtures/workflows.js';
@@ -69,7 +70,7 @@ describe('1. namespaces', () => {
     await h.workflowService.registerNamespace({
       namespace: 'team-a',
       description: 'a team of its own',
-      workflowExecutionRetentionPeriod: { seconds: 86400 },
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
     });
     const again = await h.workflowService.registerNamespace({ namespace: 'team-a' }).catch((e: unknown) => e);
     expect(grpcCode(again)).toBe(GrpcStatus.ALREADY_EXISTS);
@@ -93,9 +94,15 @@ describe('1. namespaces', () => {
       client.workflow.execute(wf.greet, { taskQueue, workflowId: 'in-team-a', args: ['team'] }),
     );
     expect(result).toBe('hello team');
-    // The same workflow id in another namespace is another workflow.
+    // The same workflow id in another namespace is another workflow, and visibility keeps namespaces apart.
     const other = await h.client.workflow.getHandle('in-team-a').describe().catch((e: unknown) => e);
     expect(other).toBeInstanceOf(Error);
+    expect((await h.client.workflow.count(`WorkflowId = 'in-team-a'`)).count).toBe(0);
+    expect((await client.workflow.count(`WorkflowId = 'in-team-a'`)).count).toBe(1);
+
+    const updated = await h.workflowService.updateNamespace({ namespace: 'team-a', updateInfo: { description: 'renamed team' } });
+    expect(updated.namespaceInfo?.description).toBe('renamed team');
+    expect((await h.workflowService.describeNamespace({ namespace: 'team-a' })).namespaceInfo?.description).toBe('renamed team');
   });
 });
 
@@ -341,8 +348,45 @@ describe('2. starting workflows', () => {
   });
 });
 
+describe('2. more starting rules', () => {
+  it('a signal repeated with the same request id is delivered once', async () => {
+    const handle = await h.client.workflow.start(wf.accumulator, { taskQueue: h.taskQueue(), workflowId: 'signal-dedup' });
+    const request = {
+      namespace: 'default',
+      workflowExecution: { workflowId: 'signal-dedup' },
+      signalName: 'add',
+      requestId: randomUUID(),
+      input: { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('1') }] },
+    };
+    await h.workflowService.signalWorkflowExecution(request);
+    await h.workflowService.signalWorkflowExecution(request);
+    const types = eventTypes(await handle.fetchHistory());
+    expect(types.filter((t) => t === 'WORKFLOW_EXECUTION_SIGNALED')).toHaveLength(1);
+    await handle.terminate();
+  });
+
+  it('SignalWithStart on a closed workflow id starts a new run', async () => {
+    await h.withWorker({}, async (taskQueue) => {
+      const first = await h.client.workflow.signalWithStart(wf.accumulator, { taskQueue, workflowId: 'sws-closed', signal: wf.doneSignal, signalArgs: [] });
+      expect(await first.result()).toBe(0);
+      const second = await h.client.workflow.signalWithStart(wf.accumulator, { taskQueue, workflowId: 'sws-closed', signal: wf.addSignal, signalArgs: [8] });
+      expect(second.signaledRunId).not.toBe(first.signaledRunId);
+      await second.signal(wf.doneSignal);
+      expect(await second.result()).toBe(8);
+    });
+  });
+
+  it('a cron schedule on a start is UNIMPLEMENTED, naming what to use instead', async () => {
+    const error = await h.client.workflow.start(wf.greet, { taskQueue: 'x', workflowId: 'cron', args: ['c'], cronSchedule: '* * * * *' }).catch((e: unknown) => e);
+    const cause = (error as Error).cause as { code?: number; message: string };
+    expect(cause.code).toBe(GrpcStatus.UNIMPLEMENTED);
+    expect(cause.message).toMatch(/cron_schedule.*Schedule/);
+  });
+});
+
 describe('replay', () => {
   it('every history of this file replays cleanly', async () => {
     await h.expectHistoriesReplay();
+    h.expectNoInternalErrors();
   });
 });

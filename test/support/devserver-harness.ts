@@ -111,6 +111,8 @@ export class DevServerHarness {
   native!: NativeConnection;
   bundle!: { code: string; codePath: string };
   readonly holds = new Holds();
+  /** what the devserver logged (it logs internal errors and failed after-commit steps) */
+  readonly serverLog: string[] = [];
   /** namespaces whose histories are replayed at the end */
   readonly namespaces = new Set<string>(['default']);
   private readonly children = new Set<ChildProcess>();
@@ -130,7 +132,12 @@ export class DevServerHarness {
     this.bundle = bundle;
     await pg.ensureDatabase('devserver');
     this.databaseUrl = pg.urlFor('devserver');
-    this.server = await startDevServer({ port: 0, databaseUrl: this.databaseUrl, limits: this.options.limits });
+    this.server = await startDevServer({
+      port: 0,
+      databaseUrl: this.databaseUrl,
+      limits: this.options.limits,
+      log: (line) => this.serverLog.push(line),
+    });
     this.address = this.server.address;
     this.connection = await Connection.connect({ address: this.address });
     this.client = new Client({ connection: this.connection });
@@ -242,33 +249,42 @@ export class DevServerHarness {
     };
   }
 
-  /** Every run of every namespace used, listed through visibility. */
-  async allRuns(): Promise<{ namespace: string; workflowId: string; runId: string }[]> {
-    const out: { namespace: string; workflowId: string; runId: string }[] = [];
-    for (const namespace of this.namespaces) {
-      const client = namespace === 'default' ? this.client : this.clientFor(namespace);
-      for await (const info of client.workflow.list()) out.push({ namespace, workflowId: info.workflowId, runId: info.runId });
+  /** Every run of every namespace used, listed through visibility (of this file's devserver, or of `client`'s). */
+  async allRuns(client?: Client): Promise<{ client: Client; namespace: string; workflowId: string; runId: string }[]> {
+    const out: { client: Client; namespace: string; workflowId: string; runId: string }[] = [];
+    const clients = client ? [client] : [...this.namespaces].map((ns) => (ns === 'default' ? this.client : this.clientFor(ns)));
+    for (const c of clients) {
+      for await (const info of c.workflow.list()) out.push({ client: c, namespace: c.options.namespace, workflowId: info.workflowId, runId: info.runId });
     }
     return out;
   }
 
-  async fetchHistory(namespace: string, workflowId: string, runId?: string): Promise<History> {
-    const client = namespace === 'default' ? this.client : this.clientFor(namespace);
-    return await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  /** The devserver never answered INTERNAL nor failed a step of its own while this file ran. */
+  expectNoInternalErrors(): void {
+    expect(this.serverLog.filter((line) => /failed|fatal/i.test(line))).toEqual([]);
   }
 
-  /** Replays every history of this file's devserver with `Worker.runReplayHistories`; fails the test on any error. */
-  async expectHistoriesReplay(): Promise<number> {
-    const runs = await this.allRuns();
+  /**
+   * Replays every history of this file's devserver (or every history `client` lists, for another devserver) with
+   * `Worker.runReplayHistories`; fails the test on any error. Returns how many were replayed.
+   */
+  async expectHistoriesReplay(client?: Client): Promise<number> {
+    const runs = await this.allRuns(client);
     const histories: { workflowId: string; history: History }[] = [];
     for (const run of runs) {
-      histories.push({ workflowId: `${run.namespace}/${run.workflowId}/${run.runId}`, history: await this.fetchHistory(run.namespace, run.workflowId, run.runId) });
+      histories.push({ workflowId: run.workflowId, history: await run.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory() });
     }
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { code: this.bundle.code }, sinks: this.sinks(), replayName: 'e2e-replay' }, histories)) {
+    const options = { workflowBundle: { code: this.bundle.code }, sinks: this.sinks(), replayName: 'e2e-replay' };
+    for await (const result of Worker.runReplayHistories(options, histories)) {
+      // Results come in the order of the histories.
+      const run = runs[replayed];
       replayed += 1;
-      if (result.error) failures.push(`${result.workflowId}: ${result.error instanceof Error ? result.error.message : String(result.error)}`);
+      if (result.error) {
+        const message = result.error instanceof Error ? result.error.message : String(result.error);
+        failures.push(`${run.namespace}/${run.workflowId}/${run.runId}: ${message}`);
+      }
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(histories.length);

@@ -5,10 +5,14 @@ import type { Output } from '../output.js';
 import { untilSignal } from '../signals.js';
 
 /** `lastmile devserver [--port 7233] [--database URL]`: the embedded Temporal server in the foreground. */
-export async function devserverCommand(root: string, options: { port: number; database?: string }, out: Output): Promise<number> {
+export async function devserverCommand(root: string, options: { port: number; database?: string; payloadBytes?: number; historyBytes?: number }, out: Output): Promise<number> {
   const server = await startDevServer({
     port: options.port,
     databaseUrl: options.database,
+    limits: {
+      ...(options.payloadBytes !== undefined && { payloadBytes: options.payloadBytes }),
+      ...(options.historyBytes !== undefined && { historyBytes: options.historyBytes }),
+    },
     dataDir: path.join(root, '.lastmile', 'pg'),
     log: (line) => out.note(line),
   });

@@ -38,6 +38,10 @@ const count = z.number(expects('a whole number')).int({ error: say(`'{field}' is
   error: say(`'{field}' is negative`, 'write 0 or more'),
 });
 
+const share = z.number(expects('a share such as 0.2 (±20%)')).positive({
+  error: say(`'{field}' is not above 0`, 'write a share such as 0.2 for ±20%'),
+});
+
 const checkSchemas = [
   strict({ ...checkBase, type: z.literal('notNull'), columns: z.array(columnName).min(1) }),
   strict({ ...checkBase, type: z.literal('unique'), columns: z.array(columnName).min(1) }),
@@ -49,12 +53,22 @@ const checkSchemas = [
       .array(z.union([z.string(), z.number(), z.boolean()]))
       .min(1, { error: say('no accepted values are listed', "list them, e.g. check.acceptedValues('channel', ['web', 'app'])") }),
   }),
-  strict({ ...checkBase, type: z.literal('range'), column: columnName, min: bound.optional(), max: bound.optional() })
+  strict({
+    ...checkBase,
+    type: z.literal('range'),
+    column: columnName,
+    min: bound.optional(),
+    max: bound.optional(),
+    exclusiveMin: z.boolean(expects('true or false')).optional(),
+    exclusiveMax: z.boolean(expects('true or false')).optional(),
+  })
     .refine(atLeastOneBound, { error: BOUNDS_MISSING })
     .refine(boundsInOrder, { error: BOUNDS_REVERSED }),
   strict({ ...checkBase, type: z.literal('pattern'), column: columnName, pattern: regexPattern }),
-  strict({ ...checkBase, type: z.literal('rowCount'), min: count.optional(), max: count.optional() })
-    .refine(atLeastOneBound, { error: BOUNDS_MISSING })
+  strict({ ...checkBase, type: z.literal('rowCount'), min: count.optional(), max: count.optional(), maxChange: share.optional() })
+    .refine((value) => atLeastOneBound(value) || value.maxChange !== undefined, {
+      error: say('the check has neither min, max nor maxChange', 'give min, max, maxChange (e.g. 0.2 for ±20%) or several'),
+    })
     .refine(boundsInOrder, { error: BOUNDS_REVERSED }),
   strict({ ...checkBase, type: z.literal('freshness'), column: columnName, maxAge: duration }),
   strict({ ...checkBase, type: z.literal('references'), column: columnName, to: strict({ table: tableRef, column: columnName }) }),

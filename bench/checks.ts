@@ -1,0 +1,212 @@
+/**
+ * Validation checks: lastmile's single scan against one query per check (how dbt tests and most validation tools
+ * run them), for 10 row-level checks over a 10-million-row table.
+ *
+ * Setup: a throwaway embedded Postgres (default settings: shared_buffers 128MB, JIT on, 2 parallel workers per
+ * gather), one table made with generate_series (≈1 % of the rows carry a defect for some check, so samples are
+ * fetched), then VACUUM FREEZE ANALYZE so that no run pays for setting hint bits. The table is UNLOGGED only to
+ * make it faster; reading it is the same as reading a logged table.
+ *
+ * What is timed, best of `--runs` (default 3) after one warm-up of each, the two sides alternating so both see the
+ * same cache and the same background load:
+ *   - lastmile: `runChecks()` as the serving run calls it — the scan (each check's failing count, the row count, the
+ *     defect count) plus the statement fetching up to 5 keys per failing check.
+ *   - per check: `compileCheckQuery()` for each check, one after the other — `select count(*) from (source) s where
+ *     <fails>`, the same predicate lastmile uses, so only the number of passes over the data differs. It computes
+ *     less than lastmile: no row count, no defect count (rows failing any check), no samples.
+ * Both read the same table through the same connection. The failing counts of both are compared; a difference
+ * fails the benchmark.
+ *
+ * Results: `checks_ms` (lastmile, baseline = the per-check time, ratio = speedup), `per_check_ms`, `speedup`
+ * (baseline 5, the issue's target: ratio ≥ 1 means met), and diagnostics: `scan_only_ms` (the scan without the
+ * sample statement; baseline = the same scan written with one FILTER aggregate per check, the textbook form, so
+ * ratio > 1 means the grouped form is faster), `filter_form_scan_ms`, and `no_pattern.scan_ms` (the scan without the
+ * one regular-expression check; baseline = the per-check time of the other nine, ratio = speedup).
+ *
+ * Flags: --rows=N (default 10,000,000; --quick: 1,000,000), --runs=N (default 3), --data-dir=DIR (parent folder of
+ * the throwaway cluster), --verbose (server log).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { compileCheckQuery, compileScan, runChecks, type RowLevelCheck } from '../src/checks/index.js';
+import { check, defineProduct, files, table, toProduct, type Product } from '../src/index.js';
+import { startEmbeddedPostgres } from '../src/warehouse/embedded.js';
+import { numberFlag, stringFlag, type BenchOptions, type BenchResult } from './lib/types.js';
+
+export const description = '10 row-level checks over a 10M-row table: one lastmile scan vs one query per check (dbt-style)';
+
+const TARGET_SPEEDUP = 5;
+const NOW = new Date('2026-01-05T06:00:00Z');
+
+/** ≈1 % of rows fail some check; every check fails on a few rows (prime moduli, so defects rarely coincide). */
+function tableSql(rows: number): string {
+  return `
+    create unlogged table bench.orders as
+    select i::bigint as order_id,
+      case when i % 1009 = 1 then null else (i * 7) % 50000 end::bigint as customer_id,
+      case when i % 1013 = 3 then 'unknown' else (array['placed','shipped','delivered','cancelled'])[1 + i % 4] end as status,
+      case when i % 1019 = 5 then 'fax' else (array['web','app','marketplace'])[1 + i % 3] end as channel,
+      case when i % 1021 = 7 then -1.00 else ((i * 37) % 20000) / 100.0 end::numeric(10,2) as amount,
+      case when i % 1031 = 11 then 0 else 1 + i % 5 end::integer as quantity,
+      case when i % 1033 = 13 then null else 'c' || (i % 50000) || '@example.com' end as email,
+      case when i % 1039 = 17 then 'bad sku' else 'RS-TEMPO' || (i % 9) || '-' || (array['S','M','L','XL'])[1 + i % 4] || '-BLK' end as sku,
+      case when i % 1049 = 19 then timestamptz '1999-01-01' else timestamptz '2025-01-01' + (i % 31536000) * interval '1 second' end as created_at,
+      case when i % 1051 = 23 then 1000000 else ((i * 37) % 20000) / 1000.0 end::numeric(10,2) as discount
+    from generate_series(1, ${rows}) as i`;
+}
+
+function benchProduct(withPattern: boolean): Product {
+  const definition = defineProduct({
+    name: 'bench_orders',
+    version: '1.0.0',
+    owner: { team: 'bench', email: 'bench@example.com' },
+    domain: 'bench',
+    description: 'Benchmark table.',
+    audience: 'internal',
+    users: [{ who: 'the benchmark', action: 'time the checks' }],
+    source: table('bench.orders'),
+    contract: {
+      key: ['order_id'],
+      columns: [
+        { name: 'order_id', type: 'bigint' },
+        { name: 'customer_id', type: 'bigint' },
+        { name: 'status', type: 'text' },
+        { name: 'channel', type: 'text' },
+        { name: 'amount', type: 'numeric(10,2)' },
+        { name: 'quantity', type: 'integer' },
+        { name: 'email', type: 'text' },
+        { name: 'sku', type: 'text' },
+        { name: 'created_at', type: 'timestamptz' },
+        { name: 'discount', type: 'numeric(10,2)' },
+      ],
+    },
+    checks: [
+      check.notNull('customer_id'),
+      check.notNull('email'),
+      check.acceptedValues('status', ['placed', 'shipped', 'delivered', 'cancelled']),
+      check.acceptedValues('channel', ['web', 'app', 'marketplace']),
+      check.range('amount', { min: 0, max: 10_000 }),
+      check.range('quantity', { min: 1, max: 100 }),
+      check.range('created_at', { min: '2020-01-01' }),
+      check.range('discount', { min: 0, max: 10_000 }),
+      check.rowPredicate('discount <= amount', { name: 'discount_within_amount' }),
+      ...(withPattern ? [check.pattern('sku', '^RS-[A-Z0-9]+-[A-Z]+-[A-Z]{3}$')] : []),
+    ],
+    serve: [files({ name: 'out', format: 'csv', to: './out' })],
+  });
+  return toProduct(definition);
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - started, value };
+}
+
+const ms = (value: number): string => `${Math.round(value).toLocaleString('en-US')} ms`;
+
+export async function run(options: BenchOptions): Promise<BenchResult[]> {
+  const { log } = options;
+  const rows = numberFlag(options, 'rows', options.quick ? 1_000_000 : 10_000_000);
+  const runs = numberFlag(options, 'runs', 3);
+  if (!Number.isInteger(rows) || rows < 1) throw new Error('--rows takes a positive integer');
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
+
+  const dir = await mkdtemp(path.join(stringFlag(options, 'data-dir', os.tmpdir()), 'lastmile-bench-checks-'));
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'pg'),
+    ephemeral: true,
+    ...(options.flags.verbose === true && { onLog: (line: string) => log(`  pg: ${line.trim()}`) }),
+  });
+  const client = new pg.Client({ connectionString: server.url });
+  try {
+    await client.connect();
+    const settings = await client.query<Record<string, string>>(
+      `select version() as version, current_setting('shared_buffers') as shared_buffers, current_setting('work_mem') as work_mem,
+        current_setting('jit') as jit, current_setting('max_parallel_workers_per_gather') as parallel_workers`,
+    );
+    const s = settings.rows[0]!;
+    log(`postgres: ${s.version.split(' on ')[0]}; shared_buffers ${s.shared_buffers}, work_mem ${s.work_mem}, jit ${s.jit}, parallel workers per gather ${s.parallel_workers}`);
+
+    const made = await timed(async () => {
+      await client.query('create schema bench');
+      await client.query(tableSql(rows));
+      await client.query('vacuum (freeze, analyze) bench.orders');
+    });
+    const size = await client.query<{ size: string }>(`select pg_size_pretty(pg_table_size('bench.orders')) as size`);
+    log(`table: ${rows.toLocaleString('en-US')} rows, ${size.rows[0]!.size}, made in ${ms(made.ms)}`);
+
+    const product = benchProduct(true);
+    const cheap = benchProduct(false);
+    const perCheck = product.checks.map((c) => ({ check: c, query: compileCheckQuery(product, c, { now: NOW }) }));
+    const scanOf = (p: Product, strategy: 'grouped' | 'filters') =>
+      compileScan(p, p.checks as RowLevelCheck[], [], { now: NOW, strategy });
+
+    const lastmile = () => runChecks(client, product, { now: NOW });
+    const oneByOne = async () => {
+      const out: { name: string; failing: number; ms: number }[] = [];
+      for (const { check: c, query } of perCheck) {
+        const { ms: took, value } = await timed(() => client.query({ text: query.text, values: query.values as unknown[] }));
+        out.push({ name: c.name, failing: Number(value.rows[0]!.failing), ms: took });
+      }
+      return out;
+    };
+    const scanOnly = (p: Product, strategy: 'grouped' | 'filters') => {
+      const plan = scanOf(p, strategy);
+      return () => client.query({ text: plan.text, values: plan.values as unknown[] });
+    };
+
+    // Warm-up: every statement once, so both sides start from the same page cache and shared buffers.
+    log('warm-up…');
+    const first = await lastmile();
+    const firstPer = await oneByOne();
+    for (const [i, result] of first.results.entries()) {
+      if (result.failing !== firstPer[i]!.failing) {
+        throw new Error(`check ${result.name}: lastmile counted ${result.failing} failing rows, the per-check query ${firstPer[i]!.failing}`);
+      }
+    }
+    log(`checks: ${first.results.map((r) => `${r.name} ${r.failing.toLocaleString('en-US')}`).join(', ')}`);
+    log(`defects: ${first.defects.toLocaleString('en-US')} of ${first.rows.toLocaleString('en-US')} rows; lastmile sent ${first.statements} statements`);
+
+    const best = { lastmile: Infinity, perCheck: Infinity, scan: Infinity, filters: Infinity, scanCheap: Infinity };
+    let bestPer: { name: string; ms: number }[] = firstPer;
+    for (let round = 1; round <= runs; round++) {
+      const a = await timed(lastmile);
+      const b = await timed(oneByOne);
+      const c = await timed(scanOnly(product, 'grouped'));
+      const d = await timed(scanOnly(product, 'filters'));
+      const e = await timed(scanOnly(cheap, 'grouped'));
+      log(
+        `run ${round}: lastmile ${ms(a.ms)} (${a.value.statements} statements) · per check ${ms(b.ms)} · ` +
+          `scan alone ${ms(c.ms)} · FILTER-form scan ${ms(d.ms)} · scan without the pattern check ${ms(e.ms)}`,
+      );
+      best.lastmile = Math.min(best.lastmile, a.ms);
+      if (b.ms < best.perCheck) bestPer = b.value;
+      best.perCheck = Math.min(best.perCheck, b.ms);
+      best.scan = Math.min(best.scan, c.ms);
+      best.filters = Math.min(best.filters, d.ms);
+      best.scanCheap = Math.min(best.scanCheap, e.ms);
+    }
+    log(`per-check times (fastest run): ${bestPer.map((p) => `${p.name} ${ms(p.ms)}`).join(', ')}`);
+    const patternMs = bestPer.find((p) => p.name.startsWith('pattern_'))?.ms ?? 0;
+    const perCheckCheap = best.perCheck - patternMs;
+    const speedup = best.perCheck / best.lastmile;
+    log(`speedup ${speedup.toFixed(2)}× (target ${TARGET_SPEEDUP}×); without the pattern check: scan ${ms(best.scanCheap)} vs ${ms(perCheckCheap)}, ${(perCheckCheap / best.scanCheap).toFixed(2)}×`);
+
+    return [
+      { metric: 'checks_ms', value: best.lastmile, unit: 'ms', baseline: best.perCheck, ratio: speedup },
+      { metric: 'per_check_ms', value: best.perCheck, unit: 'ms' },
+      { metric: 'speedup', value: speedup, unit: 'x', baseline: TARGET_SPEEDUP, better: 'higher' },
+      { metric: 'scan_only_ms', value: best.scan, unit: 'ms', baseline: best.filters, better: 'lower' },
+      { metric: 'filter_form_scan_ms', value: best.filters, unit: 'ms' },
+      { metric: 'no_pattern.scan_ms', value: best.scanCheap, unit: 'ms', baseline: perCheckCheap, ratio: perCheckCheap / best.scanCheap },
+      { metric: 'rows', value: rows, unit: 'rows' },
+    ];
+  } finally {
+    await client.end().catch(() => undefined);
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

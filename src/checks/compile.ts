@@ -1,0 +1,376 @@
+/**
+ * Compiles a product's checks into as few SQL statements as possible.
+ *
+ * Statement 1 — the scan (`compileScan`): every ROW-LEVEL check (notNull, acceptedValues, range, pattern,
+ * rowPredicate) becomes one boolean "this row fails" expression, and all of them are measured in ONE pass over the
+ * source, together with the row count (for `rowCount`, which so needs no query of its own) and `max(column)` of each
+ * `freshness` check. It returns each check's failing count and the defect count (rows failing at least one
+ * row-level check) — exact, no sampling.
+ *
+ *   The scan evaluates each failure expression once per row: the inner query groups the rows by their vector of
+ *   failure flags (a handful of groups — usually one all-false group plus one per kind of defect), and the outer
+ *   query adds the group sizes up per check and for "any check". The textbook form
+ *   `count(*) filter (where f1), …, count(*) filter (where f1 or f2 …)` evaluates every expression twice for each
+ *   passing row (once in its own FILTER and again in the OR), which doubles the cost of expensive ones (regular
+ *   expressions, user predicates). Both forms are available (`strategy`); `bench/checks.ts` measures them.
+ *
+ * Statement 2 — samples (`compileSamples`), only when a row-level check failed: up to 5 keys per failing check,
+ * ordered by the key, in one statement — one more pass over the source that keeps the failing rows, numbers them
+ * per check in key order and keeps the first 5 (or, when very many rows fail, one `order by <key> limit 5` branch
+ * per failing check).
+ *
+ * Statement 3 — the checks that cannot share the scan (`compileSetChecks`), all in one statement:
+ *   - `unique`: a property of groups of rows, not of a row (`group by key having count(*) > 1`); the scan would have
+ *     to hash the whole key space per unique check.
+ *   - `references`: needs an anti-join against another table; inside the scan it would turn every row into a lookup.
+ *   - `assertion`: arbitrary SQL over the whole result; it cannot be expressed as a per-row condition.
+ *   Each is a CTE plus one `union all` branch returning (check index, failing count, sample); the CTEs hold only the
+ *   offending groups / rows, never a copy of the source.
+ *
+ * NULL semantics (also in docs/checks.md): only `notNull` fails on NULL. `acceptedValues`, `range`, `pattern`,
+ * `references` pass a NULL (like a CHECK constraint / a foreign key); `unique` ignores rows whose key has a NULL
+ * (like a unique constraint). `rowPredicate` is stricter: a row fails unless the predicate is TRUE, so NULL fails —
+ * write `units is null or returns <= units` to let NULLs through. `freshness` looks at the newest non-null value; a
+ * source with none is stale.
+ */
+import type {
+  AcceptedValuesCheck,
+  AssertionCheck,
+  Check,
+  FreshnessCheck,
+  NotNullCheck,
+  PatternCheck,
+  RangeCheck,
+  ReferencesCheck,
+  RowCountCheck,
+  RowPredicateCheck,
+  UniqueCheck,
+} from '../product/checks.js';
+import { durationMs } from '../product/duration.js';
+import { quoteIdent } from '../product/identifiers.js';
+import type { Product } from '../product/model.js';
+import { resolveSql, resolveTable, type SchemaMap } from '../product/source.js';
+import { Params, col, fromSource, keyColumns, userSql, type CompiledQuery } from './sql.js';
+
+export type RowLevelCheck = Check & (NotNullCheck | AcceptedValuesCheck | RangeCheck | PatternCheck | RowPredicateCheck);
+export type SetCheck = Check & (UniqueCheck | ReferencesCheck | AssertionCheck);
+export type FreshnessPlan = Check & FreshnessCheck;
+export type RowCountPlan = Check & RowCountCheck;
+
+/** Where each check runs. */
+export type CheckPlacement = 'row' | 'scan' | 'separate';
+
+/** `row`: a per-row condition in the scan; `scan`: an aggregate of the scan (rowCount, freshness); `separate`: statement 3. */
+export function placementOf(check: Check): CheckPlacement {
+  switch (check.type) {
+    case 'notNull':
+    case 'acceptedValues':
+    case 'range':
+    case 'pattern':
+    case 'rowPredicate':
+      return 'row';
+    case 'rowCount':
+    case 'freshness':
+      return 'scan';
+    case 'unique':
+    case 'references':
+    case 'assertion':
+      return 'separate';
+  }
+}
+
+export function isRowLevel(check: Check): check is RowLevelCheck {
+  return placementOf(check) === 'row';
+}
+export function isSetCheck(check: Check): check is SetCheck {
+  return placementOf(check) === 'separate';
+}
+
+/** The row-level checks of a product, in declaration order. */
+export function rowLevelChecks(product: Pick<Product, 'checks'>): RowLevelCheck[] {
+  return product.checks.filter(isRowLevel);
+}
+
+/**
+ * The condition under which a row FAILS a row-level check, over the source alias `s`. Never NULL (so it can be
+ * grouped by, OR-ed and negated safely). Values are added to `params`.
+ */
+export function failureCondition(check: RowLevelCheck, params: Params, alias = 's'): string {
+  switch (check.type) {
+    case 'notNull':
+      return `(${check.columns.map((name) => `${col(name, alias)} is null`).join(' or ')})`;
+    case 'acceptedValues': {
+      const c = col(check.column, alias);
+      return `(${c} is not null and (${c} = any(${params.add([...check.values])})) is not true)`;
+    }
+    case 'range': {
+      const c = col(check.column, alias);
+      const outside: string[] = [];
+      if (check.min !== undefined) outside.push(`${c} ${check.exclusiveMin ? '<=' : '<'} ${params.add(check.min)}`);
+      if (check.max !== undefined) outside.push(`${c} ${check.exclusiveMax ? '>=' : '>'} ${params.add(check.max)}`);
+      // The schema requires a bound; a check built by hand without one fails no row.
+      if (outside.length === 0) return 'false';
+      return `(${c} is not null and (${outside.join(' or ')}) is true)`;
+    }
+    case 'pattern': {
+      const c = col(check.column, alias);
+      return `(${c} is not null and (${c}::text ~ ${params.add(check.pattern, 'text')}) is not true)`;
+    }
+    case 'rowPredicate':
+      return `((${userSql(check.expression)}) is not true)`;
+  }
+}
+
+export type ScanStrategy = 'grouped' | 'filters';
+
+export interface ScanOptions {
+  schemas?: SchemaMap;
+  /** The reference time of freshness checks (default: now). */
+  now?: Date;
+  /** `grouped` (default): each failure expression evaluated once per row. `filters`: one FILTER aggregate per check. */
+  strategy?: ScanStrategy;
+}
+
+/** Output columns of the scan: `rows`, `defects`, `c<i>` per row check, `newest<j>` / `age<j>` per freshness check. */
+export interface ScanPlan extends CompiledQuery {
+  readonly rowChecks: readonly RowLevelCheck[];
+  readonly freshness: readonly FreshnessPlan[];
+}
+
+/**
+ * The one statement that measures every given row-level check and freshness check over the product's source:
+ * `rows`, `c0…` (failing rows per row check), `defects` (rows failing at least one), and per freshness check the
+ * newest value (`newest<j>`, text) and its age in seconds at `now` (`age<j>`).
+ */
+export function compileScan(
+  product: Pick<Product, 'source'>,
+  rowChecks: readonly RowLevelCheck[],
+  freshness: readonly FreshnessPlan[],
+  options: ScanOptions = {},
+): ScanPlan {
+  const params = new Params();
+  const schemas = options.schemas ?? {};
+  const failures = rowChecks.map((check) => failureCondition(check, params));
+  const now = freshness.length > 0 ? params.add(options.now ?? new Date(), 'timestamptz') : '';
+  const from = fromSource(product, schemas);
+  const age = (newest: string) => `extract(epoch from (${now} - (${newest})::timestamptz))::float8`;
+
+  let text: string;
+  if ((options.strategy ?? 'grouped') === 'filters' || failures.length === 0) {
+    const lines = [
+      'count(*)::bigint as rows',
+      ...failures.map((failure, i) => `count(*) filter (where ${failure})::bigint as c${i}`),
+      `${failures.length > 0 ? `count(*) filter (where ${failures.join(' or ')})` : '0'}::bigint as defects`,
+      ...freshness.flatMap((check, j) => {
+        const newest = `max(${col(check.column)})`;
+        return [`${newest}::text as newest${j}`, `${age(newest)} as age${j}`];
+      }),
+    ];
+    text = `select\n  ${lines.join(',\n  ')}\nfrom ${from}`;
+  } else {
+    const inner = [
+      ...failures.map((failure, i) => `${failure} as f${i}`),
+      'count(*) as n',
+      ...freshness.map((check, j) => `max(${col(check.column)}) as m${j}`),
+    ];
+    const outer = [
+      'coalesce(sum(g.n), 0)::bigint as rows',
+      ...failures.map((_, i) => `coalesce(sum(g.n) filter (where g.f${i}), 0)::bigint as c${i}`),
+      `coalesce(sum(g.n) filter (where ${failures.map((_, i) => `g.f${i}`).join(' or ')}), 0)::bigint as defects`,
+      ...freshness.flatMap((_, j) => [`max(g.m${j})::text as newest${j}`, `${age(`max(g.m${j})`)} as age${j}`]),
+    ];
+    const groupBy = failures.map((_, i) => String(i + 1)).join(', ');
+    text =
+      `select\n  ${outer.join(',\n  ')}\nfrom (\n` +
+      `  select\n    ${inner.join(',\n    ')}\n  from ${from}\n  group by ${groupBy}\n) as g`;
+  }
+  return { text, values: params.values, rowChecks, freshness };
+}
+
+/** Ordering of sample rows: the key columns, NULLs last. */
+function orderByKey(columns: readonly string[], alias: string): string {
+  return columns.map((name) => col(name, alias)).join(', ');
+}
+
+/** The key columns as a select list, `s."a", s."b"`, so `row_to_json` of the row names them itself. */
+function selectKey(columns: readonly string[], alias = 's'): string {
+  return columns.map((name) => col(name, alias)).join(', ');
+}
+
+export const SAMPLE_SIZE = 5;
+
+/**
+ * Above this many failing (row, check) pairs, samples are taken one `order by … limit 5` branch per check (a pass
+ * each, but a 5-row heap) instead of in one pass that sorts every failing pair.
+ */
+export const SAMPLE_SORT_LIMIT = 1_000_000;
+
+export interface SampleOptions {
+  /** Failing rows per check (from the scan), to choose between one pass and one branch per check. */
+  failing?: readonly number[];
+  limit?: number;
+}
+
+/**
+ * One statement returning up to 5 keys of failing rows per given check, ordered by the key: rows `(c, key)` where
+ * `c` indexes `checks` and `key` is a JSON object of the key columns (contract key, or all contract columns).
+ *
+ * Usually (fewer than SAMPLE_SORT_LIMIT failing pairs, per `options.failing`) it is ONE pass over the source: the
+ * rows failing any of the checks, one (check, key) pair per failed check, numbered per check in key order, the
+ * first 5 kept. With more failing pairs than that, the sort would cost more than a pass per check, and each check
+ * gets a `union all` branch with `order by <key> limit 5` (a top-5 heap, no sort).
+ */
+export function compileSamples(
+  product: Pick<Product, 'source' | 'contract'>,
+  checks: readonly RowLevelCheck[],
+  schemas: SchemaMap = {},
+  options: SampleOptions = {},
+): CompiledQuery {
+  const limit = options.limit ?? SAMPLE_SIZE;
+  const params = new Params();
+  const key = keyColumns(product);
+  const failing = options.failing?.reduce((sum, n) => sum + n, 0) ?? Infinity;
+  if (failing <= SAMPLE_SORT_LIMIT) {
+    const failures = checks.map((check) => failureCondition(check, params));
+    const lines = [
+      'select x.c, x.key from (',
+      `  select v.c, row_to_json(k) as key, row_number() over (partition by v.c order by ${orderByKey(key, 'd')}) as rn`,
+      '  from (',
+      `    select ${selectKey(key)}, ${failures.map((failure, i) => `${failure} as lastmile_f${i}`).join(', ')}`,
+      `    from ${fromSource(product, schemas)}`,
+      `    where ${failures.join('\n       or ')}`,
+      '  ) as d',
+      `  cross join lateral (values ${checks.map((_, i) => `(${i}, d.lastmile_f${i})`).join(', ')}) as v(c, fails)`,
+      `  cross join lateral (select ${selectKey(key, 'd')}) as k`,
+      '  where v.fails',
+      ') as x',
+      `where x.rn <= ${limit}`,
+      'order by x.c, x.rn',
+    ];
+    const text = lines.join('\n');
+    return { text, values: params.values };
+  }
+  const branches = checks.map((check, i) => {
+    const failure = failureCondition(check, params);
+    return (
+      `(select ${i} as c, row_number() over () as ord, row_to_json(k) as key from (\n` +
+      `  select ${selectKey(key)} from ${fromSource(product, schemas)}\n  where ${failure}\n` +
+      `  order by ${orderByKey(key, 's')} limit ${limit}\n) as k)`
+    );
+  });
+  return { text: `select x.c, x.key from (\n${branches.join('\nunion all\n')}\n) as x\norder by x.c, x.ord`, values: params.values };
+}
+
+/**
+ * One statement measuring the checks that cannot share the scan (unique, references, assertion). Rows
+ * `(c, failing, sample, detail)`, one per check, `c` indexing `checks`:
+ * - unique: `failing` = rows whose key (all columns non-null) occurs more than once; `sample` = up to 5 duplicated
+ *   key values, ordered; `detail.duplicateKeys` = how many distinct keys are duplicated.
+ * - references: `failing` = rows whose non-null value has no match in the other table; `sample` = their contract key
+ *   and the value, ordered by the key.
+ * - assertion: `failing` = rows the assertion query returns; `sample` = the first 5 of them (its own order). The
+ *   query may read the product's rows as `source` (a CTE holding the product's source).
+ */
+export function compileSetChecks(
+  product: Pick<Product, 'source' | 'contract'>,
+  checks: readonly SetCheck[],
+  schemas: SchemaMap = {},
+  limit = SAMPLE_SIZE,
+): CompiledQuery {
+  const key = keyColumns(product);
+  const ctes: string[] = [];
+  const branches: string[] = [];
+  // Up to `limit` rows of a CTE as a JSON array of objects: `columns` of it (all when omitted), ordered by `order`.
+  const jsonRows = (cte: string, columns: readonly string[] | undefined, order: readonly string[]) => {
+    const select = columns ? columns.map((name) => col(name, 'd')).join(', ') : '*';
+    const inner = order.length > 0 ? ` order by ${order.map((name) => col(name, 'd')).join(', ')}` : '';
+    const outer = order.length > 0 ? ` order by ${order.map((name) => col(name, 'k')).join(', ')}` : '';
+    return `(select coalesce(json_agg(row_to_json(k)${outer}), '[]'::json) from (select ${select} from ${cte} as d${inner} limit ${limit}) as k)`;
+  };
+  if (checks.some((check) => check.type === 'assertion')) {
+    ctes.push(`source as (\n${resolveSql(product.source, schemas)}\n)`);
+  }
+  checks.forEach((check, i) => {
+    const cte = `lastmile_check_${i}`;
+    switch (check.type) {
+      case 'unique': {
+        const columns = check.columns.map((name) => col(name));
+        ctes.push(
+          `${cte} as (\n  select ${columns.join(', ')}, count(*) as lastmile_rows from ${fromSource(product, schemas)}\n` +
+            `  where ${columns.map((c) => `${c} is not null`).join(' and ')}\n` +
+            `  group by ${columns.map((_, n) => n + 1).join(', ')} having count(*) > 1\n)`,
+        );
+        branches.push(
+          `select ${i} as c, (select coalesce(sum(lastmile_rows), 0) from ${cte})::bigint as failing, ` +
+            `${jsonRows(cte, check.columns, check.columns)} as sample, ` +
+            `json_build_object('duplicateKeys', (select count(*) from ${cte})) as detail`,
+        );
+        break;
+      }
+      case 'references': {
+        const columns = [...key, ...(key.includes(check.column) ? [] : [check.column])];
+        const value = col(check.column);
+        ctes.push(
+          `${cte} as (\n  select ${columns.map((name) => col(name)).join(', ')} from ${fromSource(product, schemas)}\n` +
+            `  where ${value} is not null and not exists (\n` +
+            `    select 1 from ${resolveTable(check.to.table, schemas)} as t where t.${quoteIdent(check.to.column)} = ${value}\n  )\n)`,
+        );
+        branches.push(
+          `select ${i} as c, (select count(*) from ${cte})::bigint as failing, ${jsonRows(cte, undefined, key)} as sample, null::json as detail`,
+        );
+        break;
+      }
+      case 'assertion': {
+        ctes.push(`${cte} as (${userSql(resolveSql(check.query, schemas))})`);
+        branches.push(
+          `select ${i} as c, (select count(*) from ${cte})::bigint as failing, ${jsonRows(cte, undefined, [])} as sample, null::json as detail`,
+        );
+        break;
+      }
+    }
+  });
+  return { text: `with\n${ctes.join(',\n')}\n${branches.join('\nunion all\n')}`, values: [] };
+}
+
+export interface CheckQueryOptions {
+  schemas?: SchemaMap;
+  now?: Date;
+}
+
+/**
+ * A statement measuring ONE check on its own — what a tool that runs one query per check would send, and what a
+ * person runs to reproduce a result. Row-level: `select count(*) as failing … where <fails>`; freshness: newest
+ * value and age; rowCount: `count(*)`; unique / references / assertion: their branch of `compileSetChecks`.
+ */
+export function compileCheckQuery(product: Pick<Product, 'source' | 'contract'>, check: Check, options: CheckQueryOptions = {}): CompiledQuery {
+  const schemas = options.schemas ?? {};
+  if (isRowLevel(check)) {
+    const params = new Params();
+    const failure = failureCondition(check, params);
+    return { text: `select count(*) as failing from ${fromSource(product, schemas)}\nwhere ${failure}`, values: params.values };
+  }
+  if (isSetCheck(check)) return compileSetChecks(product, [check], schemas);
+  if (check.type === 'freshness') {
+    const { text, values } = compileScan(product, [], [check], { schemas, ...(options.now && { now: options.now }) });
+    return { text, values };
+  }
+  return { text: `select count(*) as rows from ${fromSource(product, schemas)}`, values: [] };
+}
+
+/** A zero-row statement that makes Postgres parse and plan a check's SQL (catches unknown columns, syntax and type errors). */
+export function compileProbe(product: Pick<Product, 'source' | 'contract'>, check: Check | undefined, options: CheckQueryOptions = {}): CompiledQuery {
+  const schemas = options.schemas ?? {};
+  if (check === undefined) return { text: `select * from ${fromSource(product, schemas)}\nlimit 0`, values: [] };
+  if (isRowLevel(check)) {
+    const params = new Params();
+    const failure = failureCondition(check, params);
+    return { text: `select ${failure} from ${fromSource(product, schemas)}\nlimit 0`, values: params.values };
+  }
+  const { text, values } = compileCheckQuery(product, check, options);
+  return { text: `select * from (\n${text}\n) as probe limit 0`, values };
+}
+
+/** Seconds of a freshness check's `maxAge`. */
+export function maxAgeSeconds(check: FreshnessCheck): number {
+  return durationMs(check.maxAge) / 1000;
+}

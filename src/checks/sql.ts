@@ -1,0 +1,54 @@
+/** Small SQL-building helpers shared by the check compilers. Values become parameters, names go through quoteIdent. */
+import type { Product } from '../product/model.js';
+import { quoteIdent } from '../product/identifiers.js';
+import { resolveSource, type SchemaMap } from '../product/source.js';
+
+/** A value lastmile passes as a query parameter. */
+export type SqlParam = string | number | boolean | Date | null | readonly (string | number | boolean)[];
+
+/** A statement and its parameters, ready for `pg`'s `query({ text, values })`. */
+export interface CompiledQuery {
+  readonly text: string;
+  readonly values: SqlParam[];
+}
+
+/**
+ * Collects the parameters of one statement: `add(value)` returns its placeholder (`$3`). `offset` shifts the
+ * numbering, so a compiled fragment can follow parameters of an enclosing statement.
+ */
+export class Params {
+  readonly values: SqlParam[] = [];
+  constructor(private readonly offset = 0) {}
+
+  add(value: SqlParam, cast?: string): string {
+    this.values.push(value);
+    return `$${this.offset + this.values.length}${cast ? `::${cast}` : ''}`;
+  }
+}
+
+/** `s."column"` */
+export function col(name: string, alias = 's'): string {
+  return `${alias}.${quoteIdent(name)}`;
+}
+
+/**
+ * The product's source as a derived table, `(<source>) as s`. The SQL sits on lines of its own, so a trailing
+ * `-- comment` in the source (or in a predicate) cannot swallow what lastmile writes after it.
+ */
+export function fromSource(product: Pick<Product, 'source'>, schemas: SchemaMap, alias = 's'): string {
+  return `(\n${resolveSource(product, schemas)}\n) as ${alias}`;
+}
+
+/** User SQL (a row predicate, an assertion) on lines of its own, for the same reason. */
+export function userSql(text: string): string {
+  return `\n${text.trim().replace(/;\s*$/, '')}\n`;
+}
+
+/**
+ * The columns that identify a row in samples and the quarantine: the contract key, or every contract column when
+ * the contract has no key.
+ */
+export function keyColumns(product: Pick<Product, 'contract'>): readonly string[] {
+  const key = product.contract.key;
+  return key.length > 0 ? key : product.contract.columns.map((column) => column.name);
+}

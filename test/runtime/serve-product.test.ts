@@ -1,0 +1,291 @@
+/**
+ * The runtime in one process, on real parts: a project's embedded Postgres, the devserver, and `openSession` with
+ * its worker. serveProduct's bookkeeping in the metadata store, the search attributes of its workflows, the
+ * schedules `deploySchedules` keeps in step with the products, and the order in which Temporal is resolved.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../../devserver/index.js';
+import { resolveEnvironment } from '../../src/config/resolve.js';
+import { deploySchedules } from '../../src/deploy/schedules.js';
+import type { Product } from '../../src/product/model.js';
+import { gitSha, loadProject, openSession, runResult, startRun, type Project, type Session } from '../../src/runtime/session.js';
+import { resolveTemporal } from '../../src/temporal/resolve.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/warehouse/embedded.js';
+import { activityAttempts, createCliProject, freePort, portAnswers, productModule, writeFakeTemporal, type CliProject } from '../support/cli.js';
+
+const WIDGETS = productModule({
+  name: 'widget_sales',
+  version: '2.1.0',
+  team: 'widget-team',
+  source: "select sku, sold_on, units from ${table('scratch.widgets')}",
+  columns: [
+    { name: 'sku', type: 'text' },
+    { name: 'sold_on', type: 'date' },
+    { name: 'units', type: 'integer' },
+  ],
+  serve: [
+    "files({ name: 'weekly_csv', format: 'csv', to: './exchange/widgets', schedule: { cron: '0 6 * * 1', timezone: 'Europe/Berlin' } })",
+    "share({ name: 'partner_share', to: 'partners', schedule: { cron: '30 4 * * *', timezone: 'UTC' } })",
+    "files({ name: 'adhoc_parquet', format: 'parquet', to: './exchange/widgets-adhoc' })",
+  ],
+});
+
+const GADGETS = productModule({
+  name: 'gadget_counts',
+  team: 'gadget-team',
+  source: "select sku, units from ${table('scratch.gadgets')}",
+  columns: [
+    { name: 'sku', type: 'text' },
+    { name: 'units', type: 'integer' },
+  ],
+});
+
+describe('the lastmile runtime', () => {
+  let project: CliProject;
+  let server: EmbeddedPostgresHandle;
+  let devserver: DevServer;
+  let warehouse: pg.Pool;
+  let loaded: Project;
+  let session: Session;
+  let client: Client;
+  let sha: string;
+  const saved = process.env.TEMPORAL_ADDRESS;
+
+  const product = (name: string): Product => loaded.products.get(name)!;
+
+  beforeAll(async () => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // installed by an earlier suite in this process
+    }
+    project = await createCliProject({ products: 'none', git: true });
+    await project.write('products/widget_sales.ts', WIDGETS);
+    await project.write('products/gadget_counts.ts', GADGETS);
+    sha = project.commit('widgets and gadgets');
+    server = await startEmbeddedPostgres({ dataDir: project.dataDir });
+    await server.ensureDatabase('warehouse_dev');
+    warehouse = new pg.Pool({ connectionString: server.urlFor('warehouse_dev'), max: 2 });
+    warehouse.on('error', () => undefined); // idle clients die when the server stops at the end
+    await warehouse.query(`
+      create schema scratch;
+      create table scratch.widgets as
+        select 'W-' || lpad(i::text, 3, '0') as sku, date '2026-01-05' + (i % 14) as sold_on, i * 3 as units
+        from generate_series(1, 50) as i;
+      create table scratch.gadgets as select 'G-1'::text as sku, 1 as units;
+    `);
+    await server.ensureDatabase('temporal');
+    devserver = await startDevServer({ port: 0, databaseUrl: server.urlFor('temporal') });
+    process.env.TEMPORAL_ADDRESS = devserver.address;
+    loaded = await loadProject(project.root);
+    session = await openSession(loaded, { env: 'dev' });
+    client = session.client;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.TEMPORAL_ADDRESS;
+    else process.env.TEMPORAL_ADDRESS = saved;
+    await session?.close();
+    await devserver?.stop();
+    await warehouse?.end();
+    await server?.stop();
+    await project?.remove();
+  });
+
+  describe('serveProduct through a real worker', () => {
+    it('records one lastmile.runs row (version, git SHA, rows) and one target_runs row per target', async () => {
+      expect(gitSha(project.root)).toBe(sha);
+      const handle = await startRun(session, product('widget_sales'));
+      const summary = await runResult(handle);
+      expect(summary).toMatchObject({ product: 'widget_sales', env: 'dev', version: '2.1.0', status: 'succeeded', rows: 50, runId: handle.firstExecutionRunId });
+      expect(summary.targets.map((t) => [t.name, t.kind, t.status])).toEqual([
+        ['weekly_csv', 'files', 'skipped'],
+        ['partner_share', 'share', 'skipped'],
+        ['adhoc_parquet', 'files', 'skipped'],
+      ]);
+
+      const runs = await warehouse.query("select * from lastmile.runs where product = 'widget_sales'");
+      expect(runs.rows).toHaveLength(1);
+      const [run] = runs.rows;
+      expect(run).toMatchObject({
+        run_id: handle.firstExecutionRunId,
+        env: 'dev',
+        product_version: '2.1.0',
+        git_sha: sha,
+        status: 'succeeded',
+        trigger: 'manual',
+        workflow_id: handle.workflowId,
+        rows: '50',
+        error: null,
+      });
+      expect(run.finished_at.getTime()).toBeGreaterThanOrEqual(run.started_at.getTime());
+
+      const targets = await warehouse.query('select target, kind, status, finished_at, detail from lastmile.target_runs where run_id = $1 order by target', [run.run_id]);
+      expect(targets.rows.map((r) => [r.target, r.kind, r.status])).toEqual([
+        ['adhoc_parquet', 'files', 'skipped'],
+        ['partner_share', 'share', 'skipped'],
+        ['weekly_csv', 'files', 'skipped'],
+      ]);
+      for (const row of targets.rows) {
+        expect(row.finished_at).toBeInstanceOf(Date);
+        expect(row.detail.note).toMatch(/cannot serve '\w+' targets yet/);
+      }
+    });
+
+    it('sets LastmileProduct, LastmileEnv, LastmileTarget and LastmileOwner on the run, queryable in visibility', async () => {
+      const all = await startRun(session, product('widget_sales'));
+      const one = await startRun(session, product('widget_sales'), { targets: ['weekly_csv'] });
+      await Promise.all([runResult(all), runResult(one)]);
+      const ids = async (query: string): Promise<string[]> => {
+        const found: string[] = [];
+        for await (const execution of client.workflow.list({ query })) found.push(execution.workflowId);
+        return found.sort();
+      };
+      const widgetRuns = await ids("LastmileProduct = 'widget_sales'");
+      expect(widgetRuns).toEqual(expect.arrayContaining([all.workflowId, one.workflowId]));
+      expect(widgetRuns.every((id) => id.startsWith('lastmile/dev/widget_sales/'))).toBe(true);
+      expect(await ids("LastmileTarget = 'weekly_csv'")).toEqual([one.workflowId]);
+      expect(await ids("LastmileOwner = 'widget-team' AND LastmileEnv = 'dev' AND LastmileTarget = 'all'")).toEqual(
+        widgetRuns.filter((id) => id.includes('/all/')),
+      );
+      expect(await ids("LastmileEnv = 'prod'")).toEqual([]);
+      const described = await all.describe();
+      expect(described.searchAttributes).toMatchObject({
+        LastmileProduct: ['widget_sales'],
+        LastmileEnv: ['dev'],
+        LastmileTarget: ['all'],
+        LastmileOwner: ['widget-team'],
+      });
+      expect((await one.describe()).searchAttributes).toMatchObject({ LastmileTarget: ['weekly_csv'] });
+    });
+
+    it('a product selecting from a table that was dropped: the run is recorded as failed and the workflow fails', async () => {
+      await warehouse.query('drop table scratch.gadgets');
+      const handle = await startRun(session, product('gadget_counts'));
+      const failure = await handle.result().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      const summary = await runResult(handle);
+      expect(summary).toMatchObject({ product: 'gadget_counts', status: 'failed', rows: 0 });
+      expect(summary.error).toMatch(/^reading the source failed: the source of gadget_counts failed in .*relation "scratch\.gadgets" does not exist/);
+      // An unknown table does not appear on retry: one attempt, and the run fails.
+      expect(await activityAttempts(client, handle.workflowId, 'measureSource')).toEqual([1]);
+      expect((await handle.describe()).status.name).toBe('FAILED');
+      const run = (await warehouse.query('select status, error, rows, finished_at from lastmile.runs where run_id = $1', [summary.runId])).rows[0];
+      expect(run).toMatchObject({ status: 'failed', rows: '0', error: summary.error });
+      expect(run.finished_at).toBeInstanceOf(Date);
+      const targets = (await warehouse.query('select target, status from lastmile.target_runs where run_id = $1', [summary.runId])).rows;
+      expect(targets).toEqual([{ target: 'weekly_csv', status: 'skipped' }]);
+    });
+  });
+
+  describe('schedules deployed by deploySchedules', () => {
+    const deploy = (env: string, products: Product[]) =>
+      deploySchedules({ client, env, taskQueue: `lastmile-${env}`, products, meta: session.warehouse.meta, gitSha: sha });
+    const listIds = async (prefix: string): Promise<string[]> => {
+      const ids: string[] = [];
+      for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(prefix)) ids.push(s.scheduleId);
+      return ids.sort();
+    };
+    const withSchedule = (p: Product, target: string, cron: string): Product => ({
+      ...p,
+      serve: p.serve.map((t) => (t.name === target ? { ...t, schedule: { cron, timezone: t.schedule!.timezone } } : t)),
+    });
+    let createdAt: Date;
+
+    it('creates one schedule per scheduled target, id lastmile/<env>/<product>/<target>', async () => {
+      const changes = await deploy('dev', [product('widget_sales'), product('gadget_counts')]);
+      expect(changes.map((c) => [c.scheduleId, c.action])).toEqual([
+        ['lastmile/dev/widget_sales/weekly_csv', 'created'],
+        ['lastmile/dev/widget_sales/partner_share', 'created'],
+      ]);
+      expect(await listIds('lastmile/dev/')).toEqual(['lastmile/dev/widget_sales/partner_share', 'lastmile/dev/widget_sales/weekly_csv']);
+      const description = await client.schedule.getHandle('lastmile/dev/widget_sales/weekly_csv').describe();
+      createdAt = description.info.createdAt;
+      expect(createdAt).toBeInstanceOf(Date);
+      expect(description.spec.timezone).toBe('Europe/Berlin');
+      expect(description.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] });
+      expect(description.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: 'serveProduct',
+        workflowId: 'lastmile/dev/widget_sales/weekly_csv',
+        taskQueue: 'lastmile-dev',
+        args: [{ env: 'dev', product: 'widget_sales', targets: ['weekly_csv'], trigger: 'schedule', gitSha: sha }],
+      });
+      expect(description.action.searchAttributes).toMatchObject({ LastmileProduct: ['widget_sales'], LastmileTarget: ['weekly_csv'], LastmileOwner: ['widget-team'] });
+      expect((await session.warehouse.meta.latestDeployment('dev', 'widget_sales'))?.version).toBe('2.1.0');
+    });
+
+    it('updates them in place on redeploy', async () => {
+      const changes = await deploy('dev', [withSchedule(product('widget_sales'), 'weekly_csv', '15 7 * * 2'), product('gadget_counts')]);
+      expect(changes.map((c) => [c.scheduleId, c.action])).toEqual([
+        ['lastmile/dev/widget_sales/weekly_csv', 'updated'],
+        ['lastmile/dev/widget_sales/partner_share', 'updated'],
+      ]);
+      expect(await listIds('lastmile/dev/')).toEqual(['lastmile/dev/widget_sales/partner_share', 'lastmile/dev/widget_sales/weekly_csv']);
+      const description = await client.schedule.getHandle('lastmile/dev/widget_sales/weekly_csv').describe();
+      expect(description.info.createdAt).toEqual(createdAt);
+      expect(description.info.lastUpdatedAt).toBeInstanceOf(Date);
+      expect(description.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 7, end: 7, step: 1 }], minute: [{ start: 15, end: 15, step: 1 }] });
+    });
+
+    it("deletes the schedule of a target that disappeared, and only this environment's", async () => {
+      await deploy('test', [product('widget_sales')]);
+      const widgets = product('widget_sales');
+      const without = { ...widgets, serve: widgets.serve.filter((t) => t.name !== 'partner_share') };
+      const changes = await deploy('dev', [without, product('gadget_counts')]);
+      expect(changes.map((c) => [c.scheduleId, c.action])).toEqual([
+        ['lastmile/dev/widget_sales/weekly_csv', 'updated'],
+        ['lastmile/dev/widget_sales/partner_share', 'deleted'],
+      ]);
+      expect(changes[1]).toMatchObject({ product: 'widget_sales', target: 'partner_share' });
+      await expect(client.schedule.getHandle('lastmile/dev/widget_sales/partner_share').describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+      expect(await listIds('lastmile/dev/')).toEqual(['lastmile/dev/widget_sales/weekly_csv']);
+      expect(await listIds('lastmile/test/')).toEqual(['lastmile/test/widget_sales/partner_share', 'lastmile/test/widget_sales/weekly_csv']);
+    });
+  });
+
+  describe('Temporal resolution order', () => {
+    const dev = () => resolveEnvironment(loaded.config, 'dev');
+
+    it('TEMPORAL_ADDRESS first, even with a `temporal` on PATH', async () => {
+      const fakeDir = path.join(project.root, 'fake-bin');
+      await writeFakeTemporal(fakeDir, server.urlFor('temporal_unused'));
+      const target = await resolveTemporal(dev(), { root: project.root, env: { TEMPORAL_ADDRESS: 'temporal.example.com:7233', PATH: fakeDir } });
+      expect(target).toMatchObject({ source: 'address', address: 'temporal.example.com:7233', namespace: 'default', taskQueue: 'lastmile-dev' });
+      expect(target.describe).toBe('Temporal at temporal.example.com:7233 (from $TEMPORAL_ADDRESS), namespace default');
+      expect(existsSync(path.join(fakeDir, 'calls.log'))).toBe(false);
+    });
+
+    it("an environment's own address variable, unset, is an error naming it", async () => {
+      await expect(resolveTemporal(resolveEnvironment(loaded.config, 'prod'), { env: {} })).rejects.toThrow(
+        /Environment prod reads its Temporal address from TEMPORAL_ADDRESS, which is not set/,
+      );
+    });
+
+    it('without an address or a `temporal` on PATH: a server already answering on the port is used, and left running', async () => {
+      const port = Number(devserver.address.split(':')[1]);
+      const target = await resolveTemporal(dev(), { root: project.root, port, env: { PATH: '/usr/bin:/bin' } });
+      expect(target).toMatchObject({ source: 'running-devserver', address: devserver.address });
+      await target.stop();
+      expect(await portAnswers(port)).toBe(true);
+    });
+
+    it('otherwise the embedded devserver, started on the port and stopped again', async () => {
+      const port = await freePort();
+      const target = await resolveTemporal(dev(), { root: project.root, port, env: { PATH: '/usr/bin:/bin' } });
+      try {
+        expect(target).toMatchObject({ source: 'devserver', address: `127.0.0.1:${port}` });
+        expect(target.describe).toContain(`the embedded lastmile devserver at 127.0.0.1:${port} (state in ${project.dataDir})`);
+        expect(await portAnswers(port)).toBe(true);
+      } finally {
+        await target.stop();
+      }
+      expect(await portAnswers(port)).toBe(false);
+    });
+  });
+});
