@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS, Engine, type Limits } from './engine/engine.js';
 import { executionHandlers } from './rpc/execution-handlers.js';
 import { namespaceHandlers } from './rpc/namespace-handlers.js';
 import { startGrpcServer } from './rpc/server.js';
+import { failOversizedReport } from './rpc/oversized.js';
 import { taskHandlers } from './rpc/task-handlers.js';
 import { operatorHandlers, visibilityHandlers } from './rpc/visibility-handlers.js';
 import { PgStore } from './store/pg-store.js';
@@ -88,7 +89,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         { name: 'temporal.api.operatorservice.v1.OperatorService', handlers: operatorHandlers(engine) },
         { name: 'grpc.health.v1.Health', handlers: { Check: () => ({ status: 1 }) } },
       ],
-      { payloadLimit: limits.payloadBytes, log },
+      { payloadLimit: limits.payloadBytes, log, onOversized: (method, request, error) => failOversizedReport(engine, method, request, error) },
     );
     const address = `${host}:${grpcServer.port}`;
     let stopped = false;

@@ -47,6 +47,8 @@ export interface ServiceSpec {
 export interface ServerOptions {
   payloadLimit: number;
   log: (line: string) => void;
+  /** called before an over-limit request is refused, so the engine can fail the task it reports on */
+  onOversized?: (method: string, request: unknown, error: RpcError) => Promise<void>;
 }
 
 function definitionFor(spec: ServiceSpec, options: ServerOptions): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
@@ -111,7 +113,12 @@ async function serve(
     if (call.request instanceof MalformedRequest) {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `${short}/${methodName}: the request is not a valid protobuf message: ${call.request.reason}`);
     }
-    checkPayloadSizes(call.request, options.payloadLimit);
+    try {
+      checkPayloadSizes(call.request, options.payloadLimit);
+    } catch (error) {
+      if (error instanceof RpcError && options.onOversized) await options.onOversized(methodName, call.request, error);
+      throw error;
+    }
     const result = await handler(call.request, ctx);
     callback(null, responseType.fromObject(result));
   } catch (error) {

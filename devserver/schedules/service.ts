@@ -143,6 +143,9 @@ export interface StoredScheduleRow {
   state: string;
 }
 
+/** ListSchedules pages by schedule id: the token is this prefix plus the last id of the previous page. */
+const PAGE_TOKEN_PREFIX = 'schedules-after:';
+
 export const DEFAULT_CATCHUP_WINDOW_MS = 365 * 24 * 3600 * 1000;
 export const MIN_CATCHUP_WINDOW_MS = 10_000;
 /** Futures / matching times / backfill sizes. */
@@ -429,7 +432,9 @@ export class ScheduleService {
     const matching = this.matching(namespace, req.query ?? '');
     const pageSize = req.maximumPageSize && req.maximumPageSize > 0 ? req.maximumPageSize : 1000;
     const token = bytesOf(req.nextPageToken);
-    const after = token.length > 0 ? Buffer.from(token).toString('utf8') : undefined;
+    const text = Buffer.from(token).toString('utf8');
+    if (token.length > 0 && !text.startsWith(PAGE_TOKEN_PREFIX)) throw invalid('ListSchedules: next_page_token is malformed');
+    const after = token.length > 0 ? text.slice(PAGE_TOKEN_PREFIX.length) : undefined;
     const rest = after === undefined ? matching : matching.filter((s) => s.id > after);
     const page = rest.slice(0, pageSize);
     const more = rest.length > page.length;
@@ -447,7 +452,7 @@ export class ScheduleService {
           futureActionTimes: this.futureActionTimes(s, FUTURE_ACTION_TIMES).map(pbTimestamp),
         },
       })),
-      nextPageToken: more ? Buffer.from(page[page.length - 1]!.id, 'utf8') : Buffer.alloc(0),
+      nextPageToken: more ? Buffer.from(PAGE_TOKEN_PREFIX + page[page.length - 1]!.id, 'utf8') : Buffer.alloc(0),
     };
   }
 

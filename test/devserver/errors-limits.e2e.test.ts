@@ -146,6 +146,7 @@ describe('11. malformed requests', () => {
       () => h.workflowService.listNamespaces({ nextPageToken: Buffer.from('-5') }),
       () => h.workflowService.listWorkflowExecutions({ namespace: 'default', nextPageToken: bad }),
       () => h.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: 'x' }, nextPageToken: bad }),
+      () => h.workflowService.listSchedules({ namespace: 'default', nextPageToken: bad }),
     ]) {
       const result = await outcome(call());
       expect(result.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -266,6 +267,39 @@ describe('11. limits', () => {
     expect(outcome.ok).toBe(false);
     expect(outcome.cause?.type).toBe('PayloadsTooLarge');
     expect(outcome.cause?.message).toMatch(/exceeded the error limit/);
+  });
+
+  it('a workflow task completion over the limit terminates the workflow instead of retrying forever', async () => {
+    const taskQueue = h.taskQueue('raw-oversized');
+    await connection.workflowService.startWorkflowExecution({
+      namespace: 'default',
+      workflowId: 'raw-oversized',
+      workflowType: { name: 'rawWorkflow' },
+      taskQueue: { name: taskQueue },
+      requestId: 'raw-oversized-start',
+    });
+    const task = await connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'raw-client' });
+    expect(task.taskToken?.length).toBeGreaterThan(0);
+    const result = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify('z'.repeat(4096))) };
+    const answer = await outcome(
+      connection.workflowService.respondWorkflowTaskCompleted({
+        namespace: 'default',
+        taskToken: task.taskToken,
+        identity: 'raw-client',
+        commands: [
+          {
+            commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+            completeWorkflowExecutionCommandAttributes: { result: { payloads: [result] } },
+          },
+        ],
+      }),
+    );
+    expect(answer.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(answer.message).toMatch(/1024 bytes/);
+    const described = await client.workflow.getHandle('raw-oversized').describe();
+    expect(described.status.name).toBe('TERMINATED');
+    const history = await client.workflow.getHandle('raw-oversized').fetchHistory();
+    expect(history.events?.at(-1)?.workflowExecutionTerminatedEventAttributes?.reason).toMatch(/payload size limit of 1024 bytes/);
   });
 
   it('a history over the limit terminates the workflow with a reason naming the limit', async () => {
