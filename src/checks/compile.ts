@@ -13,6 +13,8 @@
  *   `count(*) filter (where f1), …, count(*) filter (where f1 or f2 …)` evaluates every expression twice for each
  *   passing row (once in its own FILTER and again in the OR), which doubles the cost of expensive ones (regular
  *   expressions, user predicates). Both forms are available (`strategy`); `bench/checks.ts` measures them.
+ *   A query source is fenced (see fromSource): Postgres would otherwise recompute a computed source column at every
+ *   reference the checks make to it; a table source is not (stored columns, nothing to recompute).
  *
  * Statement 2 — samples (`compileSamples`), only when a row-level check failed: up to 5 keys per failing check,
  * ordered by the key, in one statement — one more pass over the source that keeps the failing rows, numbers them
@@ -50,7 +52,7 @@ import { durationMs } from '../product/duration.js';
 import { quoteIdent } from '../product/identifiers.js';
 import type { Product } from '../product/model.js';
 import { resolveSql, resolveTable, type SchemaMap } from '../product/source.js';
-import { Params, col, fromSource, keyColumns, userSql, type CompiledQuery } from './sql.js';
+import { Params, col, fenceFor, fromSource, keyColumns, userSql, type CompiledQuery } from './sql.js';
 
 export type RowLevelCheck = Check & (NotNullCheck | AcceptedValuesCheck | RangeCheck | PatternCheck | RowPredicateCheck);
 export type SetCheck = Check & (UniqueCheck | ReferencesCheck | AssertionCheck);
@@ -129,6 +131,8 @@ export interface ScanOptions {
   now?: Date;
   /** `grouped` (default): each failure expression evaluated once per row. `filters`: one FILTER aggregate per check. */
   strategy?: ScanStrategy;
+  /** Compute each source row once (see fromSource). Default: for query sources, not for tables. */
+  fence?: boolean;
 }
 
 /** Output columns of the scan: `rows`, `defects`, `c<i>` per row check, `newest<j>` / `age<j>` per freshness check. */
@@ -152,7 +156,7 @@ export function compileScan(
   const schemas = options.schemas ?? {};
   const failures = rowChecks.map((check) => failureCondition(check, params));
   const now = freshness.length > 0 ? params.add(options.now ?? new Date(), 'timestamptz') : '';
-  const from = fromSource(product, schemas);
+  const from = fromSource(product, schemas, 's', options.fence ?? fenceFor(product));
   const age = (newest: string) => `extract(epoch from (${now} - (${newest})::timestamptz))::float8`;
 
   let text: string;
@@ -209,6 +213,8 @@ export interface SampleOptions {
   /** Failing rows per check (from the scan), to choose between one pass and one branch per check. */
   failing?: readonly number[];
   limit?: number;
+  /** As for the scan (default: for query sources, not for tables). */
+  fence?: boolean;
 }
 
 /**
@@ -237,7 +243,7 @@ export function compileSamples(
       `  select v.c, row_to_json(k) as key, row_number() over (partition by v.c order by ${orderByKey(key, 'd')}) as rn`,
       '  from (',
       `    select ${selectKey(key)}, ${failures.map((failure, i) => `${failure} as lastmile_f${i}`).join(', ')}`,
-      `    from ${fromSource(product, schemas)}`,
+      `    from ${fromSource(product, schemas, 's', options.fence ?? fenceFor(product))}`,
       `    where ${failures.join('\n       or ')}`,
       '  ) as d',
       `  cross join lateral (values ${checks.map((_, i) => `(${i}, d.lastmile_f${i})`).join(', ')}) as v(c, fails)`,

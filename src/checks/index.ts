@@ -17,6 +17,8 @@ export {
   type CheckPlacement,
   type RowLevelCheck,
   type SetCheck,
+  type FreshnessPlan,
+  type RowCountPlan,
   type ScanPlan,
   type ScanOptions,
   type ScanStrategy,

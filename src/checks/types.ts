@@ -91,4 +91,9 @@ export interface RunChecksOptions {
   onRowDefects?: 'block' | 'quarantine';
   /** How the scan is written (default `grouped`); see compile.ts. */
   strategy?: ScanStrategy;
+  /**
+   * Fence the source so each row is computed once however often checks refer to its columns (see fromSource in
+   * sql.ts). Default: for query sources, not for tables.
+   */
+  fence?: boolean;
 }

@@ -182,6 +182,16 @@ describe('row-level checks in one scan', () => {
     expect(a.filter((row) => row.c === 5).map((row) => row.key.order_id)).toEqual([6, 7, 9]);
   });
 
+  it('fences a query source (computed once per row), not a table', async () => {
+    const table_ = orders(ROW_CHECKS);
+    const query = testProduct({ columns: COLUMNS, key: ['order_id'], checks: ROW_CHECKS, source: sql`select * from ${table('t.orders')}` });
+    const a = compileScan(table_, table_.checks as never, []);
+    const b = compileScan(query, query.checks as never, []);
+    expect(a.text).not.toContain('lastmile_fence');
+    expect(b.text).toContain('unnest(array[1]) as lastmile_fence');
+    expect((await pool.query(b.text, b.values)).rows).toEqual((await pool.query(a.text, a.values)).rows);
+  });
+
   it('caps samples at 5 keys, the lowest ones', async () => {
     const report = await runChecks(pool, orders([check.rowPredicate('order_id > 6', { name: 'late_ids' })]), { now: NOW });
     expect(byName(report, 'late_ids').failing).toBe(6);
