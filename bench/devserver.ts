@@ -19,6 +19,12 @@
  * Besides the results, each level logs (stderr) where the CPU went per workflow (this process, its main thread, the
  * devserver child, Postgres), how much of the machine other processes took meanwhile (flagged NOISY above 10%:
  * wall-clock figures then understate the devserver), and the devserver's database batches (bench/lib/db-trace.ts).
+ * The main-thread CPU per workflow is the figure to compare changes by on a shared machine: it hardly moves with noise.
+ *
+ * Profiling: `node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/run.ts devserver --levels=100 --total=2000`
+ * (in-process; one profile per thread, the biggest two are the main thread and the workflow thread), or
+ * `--server=child --cpu-prof=/tmp/prof` for the devserver alone; then
+ * `npx tsx bench/lib/profile-summary.ts /tmp/prof/<file>.cpuprofile --skip-s=8 [--within=/devserver/]`.
  *
  * Flags:
  *   --quick               smaller totals (50 / 200 / 300) and warm-up

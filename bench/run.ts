@@ -10,6 +10,8 @@
  * benchmark name can stand anywhere). `--strict` makes a missed baseline (ratio < 1) a failure. `--repeat=N` runs the
  * benchmark N times and reports each metric's median (every run's figure goes to stderr). The load of the machine
  * before and after goes to stderr too: other processes on a small machine move these figures a lot.
+ * `--wait-quiet[=S]` waits (up to S seconds, default 600) before each run until the machine's CPU pressure is low
+ * (Linux PSI); it is the way to get figures on a machine shared with test runs.
  *
  * Exit codes: 0 success, 1 failure (the benchmark threw, returned nothing, or missed a baseline under --strict),
  * 2 usage (no or unknown benchmark name).
@@ -18,7 +20,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadLine } from './lib/proc-cpu.js';
+import { loadLine, waitForQuiet } from './lib/proc-cpu.js';
 import { numberFlag, type BenchModule, type BenchOptions, type BenchResult } from './lib/types.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -172,6 +174,11 @@ async function main(): Promise<number> {
   const runs: BenchResult[][] = [];
   for (let i = 1; i <= repeat; i++) {
     if (repeat > 1) log(`--- run ${i} of ${repeat}`);
+    if (flags['wait-quiet']) {
+      const maxS = flags['wait-quiet'] === true ? 600 : numberFlag(options, 'wait-quiet', 600);
+      const waited = await waitForQuiet(maxS * 1000);
+      log(waited === undefined ? `machine not quiet after ${maxS} s (or no CPU pressure data): running anyway` : `machine quiet after ${(waited / 1000).toFixed(0)} s of waiting`);
+    }
     const raw = await mod.run(options);
     if (!Array.isArray(raw) || raw.length === 0) {
       log(`bench ${name} returned no results`);

@@ -86,3 +86,30 @@ export function mainThreadCpuMs(): number | undefined {
     return undefined;
   }
 }
+
+/** CPU pressure (share of time some task waited for a CPU, last 10 s), or undefined without PSI. */
+export function cpuPressure10(): number | undefined {
+  try {
+    const some = /some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return some ? Number(some[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits (up to `maxMs`) until the machine is quiet: CPU pressure below `threshold` % on two checks 5 s apart.
+ * Returns how long it waited, or undefined when it gave up or the kernel reports no pressure.
+ */
+export async function waitForQuiet(maxMs: number, threshold = 15): Promise<number | undefined> {
+  const start = Date.now();
+  let quiet = 0;
+  for (;;) {
+    const p = cpuPressure10();
+    if (p === undefined) return undefined;
+    quiet = p < threshold ? quiet + 1 : 0;
+    if (quiet >= 2) return Date.now() - start;
+    if (Date.now() - start > maxMs) return undefined;
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+}

@@ -78,7 +78,7 @@ export class PgStore {
       this.pool.query<{ name: string; id: string; info: string }>(`select name, id, info::text as info from ${this.s}.namespaces`),
       this.pool.query<{ namespace: string; name: string; type: string }>(`select namespace, name, type from ${this.s}.search_attributes`),
       this.pool.query<{ namespace: string; run_id: string; open: boolean; state: string }>(
-        `select namespace, run_id, open, state::text as state from ${this.s}.executions`,
+        `select namespace, run_id, open, state from ${this.s}.executions`,
       ),
       this.pool.query<{ namespace: string; run_id: string; data: Buffer }>(
         `select e.namespace, e.run_id, e.data from ${this.s}.history_events e
@@ -86,7 +86,7 @@ export class PgStore {
           order by e.namespace, e.run_id, e.event_id`,
       ),
       this.pool.query<{ namespace: string; schedule_id: string; state: string }>(
-        `select namespace, schedule_id, state::text as state from ${this.s}.schedules where state is not null`,
+        `select namespace, schedule_id, state from ${this.s}.schedules where state is not null`,
       ),
     ]);
     return {
@@ -120,11 +120,11 @@ export class PgStore {
          on conflict (namespace, run_id, event_id) do update set data = excluded.data
        ), ex as (
          insert into ${this.s}.executions (namespace, run_id, workflow_id, open, state)
-         select * from unnest($5::text[], $6::text[], $7::text[], $8::boolean[], $9::jsonb[])
+         select * from unnest($5::text[], $6::text[], $7::text[], $8::boolean[], $9::text[])
          on conflict (namespace, run_id) do update set open = excluded.open, state = excluded.state
        ), sc as (
          insert into ${this.s}.schedules (namespace, schedule_id, state)
-         select * from unnest($10::text[], $11::text[], $12::jsonb[])
+         select * from unnest($10::text[], $11::text[], $12::text[])
          on conflict (namespace, schedule_id) do update set state = excluded.state
        ), ns as (
          insert into ${this.s}.namespaces (name, id, info)

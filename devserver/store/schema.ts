@@ -1,5 +1,5 @@
 /** The devserver's tables, in a Postgres schema of their own. Versioned by `schema_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export function schemaSql(schema: string): string {
   const s = `"${schema.replace(/"/g, '""')}"`;
@@ -22,7 +22,8 @@ create table if not exists ${s}.executions (
   run_id text not null,
   workflow_id text not null,
   open boolean not null,
-  state jsonb not null,
+  -- the run's state as JSON text: written with every change, read only at start, never queried
+  state text not null,
   primary key (namespace, run_id)
 );
 create index if not exists executions_open on ${s}.executions (open) where open;
@@ -36,7 +37,7 @@ create table if not exists ${s}.history_events (
 create table if not exists ${s}.schedules (
   namespace text not null,
   schedule_id text not null,
-  state jsonb,
+  state text,
   primary key (namespace, schedule_id)
 );
 `;

@@ -59,6 +59,12 @@ export function importErrorMessage(error: unknown, file: string): { message: str
       fix: "import the framework from 'lastmile' and check relative import paths; run npm install if a package is missing",
     };
   }
+  if (/Unexpected token 'export'|Cannot use import statement outside a module/.test(raw)) {
+    return {
+      message: `the module was loaded as CommonJS, so its import/export syntax is refused: ${lines[0] ?? raw}`,
+      fix: 'product modules are ES modules: add "type": "module" to the package.json of the project (next to lastmile.config.ts)',
+    };
+  }
   const where = error instanceof Error ? stackLine(error, file) : undefined;
   return {
     message: `the module threw while loading${where ? ` (${where})` : ''}: ${lines[0] ?? raw}`,

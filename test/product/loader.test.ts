@@ -47,6 +47,16 @@ describe('loading product modules', () => {
 
   const problemsOf = async () => (await scanProducts({ dir: project.productsDir })).problems;
 
+  it('tells a project without "type": "module" in package.json how to fix it', async () => {
+    await project.write('package.json', JSON.stringify({ name: 'shop-data', private: true }));
+    const file = await project.write('products/returns.ts', validProductModule('returns_by_supplier'));
+    const problems = await problemsOf();
+    expect(problems).toHaveLength(1);
+    expect(problems[0].file).toBe(file);
+    expect(problems[0].message).toMatch(/loaded as CommonJS/);
+    expect(problems[0].fix).toMatch(/"type": "module"/);
+  });
+
   it('reports a duplicate product name in both files, each naming the other', async () => {
     const first = await project.write('products/returns.ts', validProductModule('returns_by_supplier'));
     const second = await project.write('products/quality/returns_copy.ts', validProductModule('returns_by_supplier'));
