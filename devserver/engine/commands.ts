@@ -3,7 +3,7 @@ import { invalid, RpcError } from '../errors.js';
 import { api, durMs, msDur, pack, unpack, type Failure, type Payload, type Payloads } from '../proto.js';
 import { scheduleActivity, requestCancelActivity } from './activities.js';
 import type { Engine } from './engine.js';
-import { workflowKey, type Execution } from './execution.js';
+import type { Execution } from './execution.js';
 import { decideRetry } from './retry.js';
 
 type Command = temporal.api.command.v1.Command.$Properties;
@@ -13,7 +13,6 @@ const CT = api.enums.v1.CommandType;
 const ET = api.enums.v1.EventType;
 const ES = api.enums.v1.WorkflowExecutionStatus;
 const WFC = api.enums.v1.WorkflowTaskFailedCause;
-const RS = api.enums.v1.RetryState;
 
 const CLOSING = new Set<number>([
   CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
@@ -530,4 +529,3 @@ function cancelExternal(
   });
 }
 
-export { workflowKey, RS };

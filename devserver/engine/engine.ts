@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { alreadyStarted, failedPrecondition, invalid, namespaceNotFound, notFound, RpcError } from '../errors.js';
+import { alreadyStarted, invalid, namespaceNotFound, notFound, RpcError } from '../errors.js';
 import {
   api,
   durMs,
@@ -19,10 +19,9 @@ import { Execution, newState, runKey, workflowKey } from './execution.js';
 import { decideRetry } from './retry.js';
 import { DEFAULT_CUSTOM_ATTRIBUTES, normalizeSearchAttributes, SYSTEM_ATTRIBUTES, visibilityValue } from './search-attributes.js';
 import type { ExecutionState, ParentRef } from './state.js';
-import { TaskQueues, type Poller } from './task-queues.js';
+import { TaskQueues } from './task-queues.js';
 import { TimerWheel } from './timer-wheel.js';
 
-type WS = typeof temporal.api.workflowservice.v1;
 export type StartRequest = temporal.api.workflowservice.v1.StartWorkflowExecutionRequest.$Properties;
 
 const ET = api.enums.v1.EventType;
@@ -117,7 +116,6 @@ export class Engine {
   readonly timers: TimerWheel;
   private pending: PendingBatch = this.newPending();
   private writing = false;
-  private closed = false;
   private failure: Error | undefined;
   private lastEventTime = 0;
   private taskIdSeq = Date.now() * 1000;
@@ -1194,15 +1192,11 @@ export class Engine {
   }
 
   stop(): void {
-    this.closed = true;
     this.timers.stop();
     for (const q of this.queries.values()) q.reject(new RpcError(14, 'the devserver is shutting down'));
     this.queries.clear();
   }
 
-  get isStopped(): boolean {
-    return this.closed;
-  }
 }
 
 function isNewer(a: Execution, b: Execution): boolean {
@@ -1242,7 +1236,6 @@ export function decodeToken(bytes: Uint8Array | null | undefined): Token {
   throw invalid('task token is malformed');
 }
 
-export { failedPrecondition };
 
 /** History event type → the name of its attributes field. */
 const ATTRIBUTE_FIELDS: Record<number, string> = (() => {
@@ -1258,4 +1251,3 @@ const ATTRIBUTE_FIELDS: Record<number, string> = (() => {
   return map;
 })();
 
-export type { WS };

@@ -81,7 +81,6 @@ export async function runChecks(db: Queryable, product: Product, options: RunChe
 
   const rowChecks = product.checks.filter(isRowLevel);
   const freshness = product.checks.filter((check): check is FreshnessPlan => check.type === 'freshness');
-  const rowCounts = product.checks.filter((check): check is RowCountPlan => check.type === 'rowCount');
   const setChecks = product.checks.filter(isSetCheck);
   const errors = new Map<Check, string>();
 

@@ -1,7 +1,7 @@
 import { brand, hasBrand, PRODUCT_BRAND } from './brand.js';
 import type { CheckSpec } from './checks.js';
 import type { ColumnType } from './column-types.js';
-import type { Audience, Owner, ProductUser, SloSpec } from './model.js';
+import type { Audience, Metric, Owner, ProductUser, SloSpec } from './model.js';
 import type { SemVer } from './names.js';
 import type { Source } from './source.js';
 import type { Classification, TargetSpec } from './targets.js';
@@ -17,11 +17,8 @@ export interface ColumnSpec<C extends string = string> {
   readonly classification?: Classification;
 }
 
-export interface MetricSpec<C extends string = string> {
-  readonly sql: string;
-  readonly description?: string;
-  readonly by?: readonly C[];
-}
+/** A metric as declared; the same shape as the validated one. */
+export type MetricSpec<C extends string = string> = Metric<C>;
 
 /**
  * A product module's declaration. `C` is the union of contract column names and `M` of metric names, both inferred
