@@ -59,6 +59,9 @@ export class PgStore {
   /** Holds a session-level lock so that two devservers never share one database schema. */
   async lockOwner(): Promise<void> {
     const client = await this.pool.connect();
+    // Held for the server's lifetime: when PostgreSQL goes away first (Ctrl-C reaches the whole process group), the
+    // writes report it; the lock connection must not crash the process with an unhandled 'error' event.
+    client.on('error', (error) => this.onConnectionLost(error));
     const got = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [
       `lastmile-devserver-owner:${this.schema}`,
     ]);
@@ -72,6 +75,9 @@ export class PgStore {
   }
 
   private ownerClient: pg.PoolClient | undefined;
+
+  /** Called when the lock connection breaks (the database stopped or restarted under the devserver). */
+  onConnectionLost: (error: Error) => void = () => undefined;
 
   async load(): Promise<LoadedState> {
     const [namespaces, attrs, executions, events, schedules] = await Promise.all([
