@@ -22,12 +22,14 @@ export interface Project {
   root: string;
   config: Config;
   products: Map<string, Product>;
+  /** the git commit the products were loaded from (recorded with every run and deployment) */
+  gitSha?: string;
 }
 
 export async function loadProject(root: string): Promise<Project> {
   const config = await loadConfig(root);
   const products = await loadProducts({ dir: path.join(root, 'products') });
-  return { root, config, products: new Map(products.map((p) => [p.name, p])) };
+  return { root, config, products: new Map(products.map((p) => [p.name, p])), gitSha: gitSha(root) };
 }
 
 /** The git commit of the project, or undefined outside a repository. */
@@ -129,7 +131,7 @@ export async function startRun(
     trigger: options.trigger ?? 'manual',
     runKey,
     ...(options.targets && { targets: options.targets }),
-    ...(gitSha(session.project.root) !== undefined && { gitSha: gitSha(session.project.root) }),
+    ...(session.project.gitSha !== undefined && { gitSha: session.project.gitSha }),
   };
   return await session.client.workflow.start('serveProduct', {
     taskQueue: session.temporal.taskQueue,

@@ -1,4 +1,5 @@
 /** Names lastmile gives things in Temporal: ids, schedules, search attributes. */
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 export { ALL_TARGETS, runKeyOf, scheduleId, workflowId } from '../../workflows/ids.js';
 
 export const SEARCH_ATTRIBUTES = {
@@ -9,8 +10,6 @@ export const SEARCH_ATTRIBUTES = {
 } as const;
 
 export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES];
-
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 const KEYS = {
   product: defineSearchAttributeKey(SEARCH_ATTRIBUTES.product, SearchAttributeType.KEYWORD),

@@ -100,6 +100,7 @@ describe('the lastmile runtime', () => {
   describe('serveProduct through a real worker', () => {
     it('records one lastmile.runs row (version, git SHA, rows) and one target_runs row per target', async () => {
       expect(gitSha(project.root)).toBe(sha);
+      expect(loaded.gitSha).toBe(sha);
       const handle = await startRun(session, product('widget_sales'));
       const summary = await runResult(handle);
       expect(summary).toMatchObject({ product: 'widget_sales', env: 'dev', version: '2.1.0', status: 'succeeded', rows: 50, runId: handle.firstExecutionRunId });

@@ -1,5 +1,5 @@
 import { deploySchedules } from '../../deploy/schedules.js';
-import { gitSha, openSession, runResult, startRun, type Project } from '../../runtime/session.js';
+import { openSession, runResult, startRun, type Project } from '../../runtime/session.js';
 import type { RunSummary } from '../../../workflows/types.js';
 import { EXIT } from '../exit-codes.js';
 import { duration, table, type Output } from '../output.js';
@@ -45,7 +45,7 @@ export async function devCommand(project: Project, options: { once: boolean }, o
       taskQueue: session.temporal.taskQueue,
       products,
       meta: session.warehouse.meta,
-      gitSha: gitSha(project.root),
+      gitSha: project.gitSha,
     });
     for (const d of deployed) out.note(`schedule ${d.action}: ${d.scheduleId}${d.cron ? ` (${d.cron} ${d.timezone})` : ''}`);
     const rows: Row[] = products.map((p) => ({ product: p.name, status: 'starting' }));
