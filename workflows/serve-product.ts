@@ -1,7 +1,7 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CoreActivities } from '../activities/core/run-activities.js';
 import { runKeyOf, workflowId } from './ids.js';
-import type { PlannedTarget, RunSummary, ServeProductInput, ServeTargetInput, TargetResult } from './types.js';
+import type { PlannedTarget, RunPlan, RunSummary, ServeProductInput, ServeTargetInput, TargetResult } from './types.js';
 
 const bookkeeping = proxyActivities<CoreActivities>({
   startToCloseTimeout: '1 minute',
@@ -21,7 +21,8 @@ function message(error: unknown): string {
   return String(error);
 }
 
-async function serveTarget(input: ServeProductInput, runId: string, runKey: string, target: PlannedTarget): Promise<TargetResult> {
+async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: string, target: PlannedTarget): Promise<TargetResult> {
+  const runId = plan.runId;
   if (!target.workflowType) {
     const skipped: TargetResult = {
       name: target.name,
@@ -32,7 +33,6 @@ async function serveTarget(input: ServeProductInput, runId: string, runKey: stri
     await bookkeeping.recordTarget({ env: input.env, runId, result: skipped });
     return skipped;
   }
-  const info = workflowInfo();
   const childInput: ServeTargetInput = { env: input.env, product: input.product, target: target.name, runId };
   try {
     const result = await executeChild<(i: ServeTargetInput) => Promise<TargetResult>>(target.workflowType, {
@@ -42,7 +42,7 @@ async function serveTarget(input: ServeProductInput, runId: string, runKey: stri
         LastmileProduct: [input.product],
         LastmileEnv: [input.env],
         LastmileTarget: [target.name],
-        LastmileOwner: info.searchAttributes.LastmileOwner ?? [],
+        LastmileOwner: [plan.owner],
       },
     });
     await bookkeeping.recordTarget({ env: input.env, runId, result });
@@ -68,7 +68,7 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
   let targets: TargetResult[];
   try {
     rows = await warehouse.measureSource({ env: input.env, product: input.product });
-    targets = await Promise.all(plan.targets.map((t) => serveTarget(input, plan.runId, runKey, t)));
+    targets = await Promise.all(plan.targets.map((t) => serveTarget(input, plan, runKey, t)));
   } catch (failure) {
     error = `reading the source failed: ${message(failure)}`;
     targets = plan.targets.map((t) => ({ name: t.name, kind: t.kind, status: 'skipped', detail: 'not served: the source could not be read' }));
