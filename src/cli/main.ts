@@ -65,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return command || values.help ? EXIT.ok : EXIT.usage;
   }
-  Runtime.install({ logger: sdkLogger(values.debug) });
+  // lastmile stops its workers itself on SIGINT / SIGTERM (see signals.ts), after draining them.
+  Runtime.install({ logger: sdkLogger(values.debug), shutdownSignals: [] });
   const root = values.root ?? process.cwd();
   const expectArgs = (n: number, usage: string): void => {
     if (rest.length !== n) throw new UsageError(`usage: lastmile ${usage}`);
