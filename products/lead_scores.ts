@@ -33,7 +33,7 @@ export default defineProduct({
     check.freshness('scored_at', { maxAge: '26h' }),
     check.rowCount({ max: 500_000, name: 'no_runaway_volume' }),
   ],
-  slo: { freshness: '26h', availability: 0.99, defectFree: 0.98, deliverBy: '06:30 America/New_York', latency: '20m', window: '28d' },
+  slo: { freshness: '26h', availability: 0.99, defectFree: 0.98, deliverBy: '06:30 America/New_York', window: '28d' },
   serve: [
     reverseEtl({
       name: 'crm_sync',

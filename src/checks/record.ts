@@ -17,8 +17,7 @@ const KINDS: Record<CheckType, string> = {
 };
 
 /**
- * `recordChecks(runId, toCheckResultInputs(report))`. Severity `block` is stored as `error` (the store's word);
- * the sample holds the keys, the error and what the check observed; the SQL carries its parameters as a trailing
+ * `recordChecks(runId, toCheckResultInputs(report))`. The sample holds the keys, the error and what the check observed; the SQL carries its parameters as a trailing
  * comment (`-- params: [...]`, JSON on one line) so it can be reproduced.
  */
 export function toCheckResultInputs(report: CheckReport): CheckResultInput[] {
@@ -30,7 +29,7 @@ export function toCheckResultInputs(report: CheckReport): CheckResultInput[] {
     return {
       checkName: result.name,
       kind: KINDS[result.type],
-      severity: result.severity === 'block' ? 'error' : 'warn',
+      severity: result.severity,
       status: result.status,
       failing: result.failing,
       sample,

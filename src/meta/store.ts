@@ -70,6 +70,7 @@ interface RunRow {
   finished_at: Date | null;
   rows: string | null;
   defect_rate: number | null;
+  reasons: string[];
   checks: JsonValue | null;
   error: string | null;
 }
@@ -108,6 +109,7 @@ interface SliRow {
   value: number;
   good: boolean;
   measured_at: Date;
+  detail: JsonValue | null;
 }
 
 interface DeploymentRow {
@@ -121,10 +123,10 @@ interface DeploymentRow {
 }
 
 const RUN_COLUMNS = `run_id, product, env, product_version, git_sha, status, trigger, workflow_id, started_at, finished_at,
-  rows, defect_rate, checks, error`;
+  rows, defect_rate, checks, reasons, error`;
 const TARGET_COLUMNS = `run_id, target, kind, status, started_at, finished_at, rows, bytes, detail, error`;
 const CHECK_COLUMNS = `run_id, check_name, kind, severity, status, failing, sample, sql, recorded_at`;
-const SLI_COLUMNS = `measurement_id, product, env, run_id, sli, value, good, measured_at`;
+const SLI_COLUMNS = `measurement_id, product, env, run_id, sli, value, good, measured_at, detail`;
 const DEPLOYMENT_COLUMNS = `deployment_id, env, product, version, git_sha, deployed_at, manifest`;
 
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
@@ -144,6 +146,7 @@ function toRun(row: RunRow): RunRecord {
     finishedAt: row.finished_at,
     rows: num(row.rows),
     defectRate: row.defect_rate,
+    reasons: row.reasons,
     checks: row.checks,
     error: row.error,
   };
@@ -188,6 +191,7 @@ function toSli(row: SliRow): SliRecord {
     value: row.value,
     good: row.good,
     measuredAt: row.measured_at,
+    detail: row.detail,
   };
 }
 
@@ -263,10 +267,10 @@ export function createMetaStore(pool: pg.Pool): MetaStore {
       const updated = await pool.query<RunRow>(
         `update lastmile.runs
             set status = $2, finished_at = greatest(coalesce($3::timestamptz, now()), started_at),
-                rows = $4, defect_rate = $5, checks = $6::jsonb, error = $7
+                rows = $4, defect_rate = $5, checks = $6::jsonb, error = $7, reasons = $8::text[]
           where run_id = $1 and status <> $2
           returning ${RUN_COLUMNS}`,
-        [input.runId, input.status, input.finishedAt ?? null, input.rows ?? null, input.defectRate ?? null, json(input.checks), input.error ?? null],
+        [input.runId, input.status, input.finishedAt ?? null, input.rows ?? null, input.defectRate ?? null, json(input.checks), input.error ?? null, input.reasons ?? []],
       );
       const row = updated.rows[0];
       if (row) return { updated: true, run: toRun(row) };
@@ -378,20 +382,20 @@ export function createMetaStore(pool: pg.Pool): MetaStore {
 
     async recordSli(input) {
       if (!Number.isFinite(input.value)) throw new RangeError(`SLI ${input.sli} of ${input.product}: value must be a finite number; got ${String(input.value)}.`);
-      const params = [input.product, input.env, input.runId ?? null, input.sli, input.value, input.good, input.measuredAt ?? null];
+      const params = [input.product, input.env, input.runId ?? null, input.sli, input.value, input.good, input.measuredAt ?? null, json(input.detail)];
       try {
         const result = input.runId
           ? await pool.query<SliRow>(
-              `insert into lastmile.sli_measurements (product, env, run_id, sli, value, good, measured_at)
-               values ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now()))
+              `insert into lastmile.sli_measurements (product, env, run_id, sli, value, good, measured_at, detail)
+               values ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now()), $8::jsonb)
                on conflict (product, env, sli, run_id) where run_id is not null do update
-                  set value = excluded.value, good = excluded.good, measured_at = excluded.measured_at
+                  set value = excluded.value, good = excluded.good, measured_at = excluded.measured_at, detail = excluded.detail
                returning ${SLI_COLUMNS}`,
               params,
             )
           : await pool.query<SliRow>(
-              `insert into lastmile.sli_measurements (product, env, run_id, sli, value, good, measured_at)
-               values ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now()))
+              `insert into lastmile.sli_measurements (product, env, run_id, sli, value, good, measured_at, detail)
+               values ($1, $2, $3, $4, $5, $6, coalesce($7::timestamptz, now()), $8::jsonb)
                returning ${SLI_COLUMNS}`,
               params,
             );

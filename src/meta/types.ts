@@ -13,7 +13,7 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 export const TARGET_STATUSES = ['running', 'succeeded', 'failed', 'skipped', 'blocked', 'canceled'] as const;
 export type TargetStatus = (typeof TARGET_STATUSES)[number];
 
-export const CHECK_SEVERITIES = ['error', 'warn'] as const;
+export const CHECK_SEVERITIES = ['block', 'warn'] as const;
 export type CheckSeverity = (typeof CHECK_SEVERITIES)[number];
 
 export const CHECK_STATUSES = ['passed', 'failed', 'error', 'skipped'] as const;
@@ -41,6 +41,8 @@ export interface FinishRunInput {
   defectRate?: number;
   /** Summary of the checks, e.g. `{ passed: 4, failed: 1 }`. */
   checks?: JsonValue;
+  /** Why the run was blocked, one sentence each. */
+  reasons?: string[];
   error?: string;
 }
 
@@ -58,6 +60,8 @@ export interface RunRecord {
   rows: number | null;
   defectRate: number | null;
   checks: JsonValue | null;
+  /** Why the run was blocked (empty otherwise). */
+  reasons: string[];
   error: string | null;
 }
 
@@ -118,6 +122,8 @@ export interface SliInput {
   /** When given, the measurement is recorded once per run (a second call updates it). */
   runId?: string;
   measuredAt?: Date;
+  /** What was observed besides the value (the deadline judged, each query's latency…). */
+  detail?: JsonValue;
 }
 
 export interface SliRecord {
@@ -129,6 +135,7 @@ export interface SliRecord {
   value: number;
   good: boolean;
   measuredAt: Date;
+  detail: JsonValue | null;
 }
 
 export interface DeploymentInput {

@@ -18,23 +18,42 @@ export interface ProductUser {
   readonly action: string;
 }
 
-/** `'07:00 Europe/Berlin'`: a time of day and an IANA time zone. */
+/** `'07:00 Europe/Berlin'` (or `'07:00:30 Europe/Berlin'`): a time of day and an IANA time zone. */
 export type DeliverBy = `${string}:${string} ${string}`;
 
+/** The latency objective: the p95 of each named serving query stays within `p95`. */
+export interface LatencySloSpec {
+  /** Largest allowed 95th percentile of each query's duration, e.g. `'800ms'`. */
+  readonly p95: DurationText;
+  /** The queries the consumers run (what a dashboard or an API sends), by name. Each run times them after serving. */
+  readonly queries: { readonly [name: string]: Source };
+  /** How often each query runs per measurement (default 5). */
+  readonly samples?: number;
+}
+
+/**
+ * The product's promises (service level objectives), measured over a rolling `window`. Each run records its
+ * indicators (SLIs) in `lastmile.sli_measurements`; the SLO monitor measures freshness and deadlines between runs.
+ */
 export interface SloSpec {
-  /** The served data is never older than this. */
+  /** Data age: the served data is never older than this (newest value of the freshness check's column, else the delivery time). */
   readonly freshness?: DurationText;
-  /** Share of scheduled runs that deliver, in (0, 1], e.g. 0.99. */
+  /** Share of scheduled runs in the window that deliver successfully and on time, in (0, 1], e.g. 0.99. */
   readonly availability?: number;
-  /** Share of runs whose checks all pass, in (0, 1], e.g. 0.95. */
+  /** Share of rows free of defects in every run, in (0, 1], e.g. 0.95; a run below it is blocked. */
   readonly defectFree?: number;
-  /** Delivered by this time of day, e.g. `'07:00 Europe/Berlin'`. */
+  /** Delivered by this time of day on each day the product's schedules run, e.g. `'07:00 Europe/Berlin'`. */
   readonly deliverBy?: DeliverBy;
-  /** A run takes at most this long. */
-  readonly latency?: DurationText;
+  /** p95 latency of named serving queries. */
+  readonly latency?: LatencySloSpec;
+  /** Share of measurements that must meet the freshness, deliverBy and latency thresholds (default 0.99). */
+  readonly objective?: number;
   /** The window the objectives are measured over, e.g. `'28d'`. */
   readonly window: DurationText;
 }
+
+/** What a product does with rows that fail a row-level check: stop serving, or serve only the valid rows. */
+export type OnDefects = 'block' | 'quarantine';
 
 export type Slo = SloSpec;
 
@@ -76,6 +95,8 @@ export interface Product<C extends string = string, M extends string = string> {
   readonly metrics: Readonly<Record<M, Metric<C>>>;
   readonly checks: readonly Check<C>[];
   readonly slo?: Slo;
+  /** `block` (default): failing rows block the run (by severity and `slo.defectFree`). `quarantine`: they are set aside and the rest is served. */
+  readonly onDefects: OnDefects;
   readonly serve: readonly Target<C, M>[];
   /** Absolute path of the module the product was loaded from. */
   readonly file?: string;

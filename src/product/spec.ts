@@ -1,7 +1,7 @@
 import { brand, hasBrand, PRODUCT_BRAND } from './brand.js';
 import type { CheckSpec } from './checks.js';
 import type { ColumnType } from './column-types.js';
-import type { Audience, Metric, Owner, ProductUser, SloSpec } from './model.js';
+import type { Audience, Metric, OnDefects, Owner, ProductUser, SloSpec } from './model.js';
 import type { SemVer } from './names.js';
 import type { Source } from './source.js';
 import type { Classification, TargetSpec } from './targets.js';
@@ -41,6 +41,8 @@ export interface ProductSpec<C extends string = string, M extends string = strin
   readonly metrics?: { readonly [K in M]: MetricSpec<NoInfer<C>> };
   readonly checks?: readonly CheckSpec<NoInfer<C>>[];
   readonly slo?: SloSpec;
+  /** What rows failing a row-level check do: `block` the run (default), or `quarantine` them and serve the rest. */
+  readonly onDefects?: OnDefects;
   readonly serve: readonly TargetSpec<NoInfer<C>, NoInfer<M>>[];
 }
 

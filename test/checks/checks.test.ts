@@ -544,9 +544,9 @@ describe('recording', () => {
     const recorded = await store.recordChecks('run-record', toCheckResultInputs(report));
     expect(recorded.map((r) => [r.checkName, r.kind, r.severity, r.status, r.failing])).toEqual(
       expect.arrayContaining([
-        ['not_null_customer_id_email', 'not_null', 'error', 'failed', 3],
-        ['accepted_values_status', 'accepted_values', 'error', 'failed', 1],
-        ['unique_email', 'unique', 'error', 'failed', 2],
+        ['not_null_customer_id_email', 'not_null', 'block', 'failed', 3],
+        ['accepted_values_status', 'accepted_values', 'block', 'failed', 1],
+        ['unique_email', 'unique', 'block', 'failed', 2],
         ['freshness_created_at', 'freshness', 'warn', 'failed', 1],
       ]),
     );

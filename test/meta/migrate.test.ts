@@ -34,8 +34,11 @@ async function tables(pool: pg.Pool): Promise<string[]> {
 describe('migrate', () => {
   it('applies from scratch, then is a no-op', async () => {
     const pool = server.pool(await server.freshDatabase('meta_scratch'));
-    expect(await migrate(pool)).toEqual({ applied: ['001_initial'], version: 1 });
+    const shipped = await loadMigrations();
+    const latest = shipped.length;
+    expect(await migrate(pool)).toEqual({ applied: shipped.map((m) => m.name), version: latest });
     expect(await tables(pool)).toEqual([
+      'alert_deliveries',
       'alerts',
       'check_results',
       'deployments',
@@ -51,20 +54,20 @@ describe('migrate', () => {
     const recorded = await pool.query<{ version: number; name: string; checksum: string; applied_at: Date }>(
       'select version, name, checksum, applied_at from lastmile.schema_migrations',
     );
-    const [shipped] = await loadMigrations();
-    expect(recorded.rows).toEqual([{ version: 1, name: '001_initial', checksum: shipped?.checksum, applied_at: expect.any(Date) }]);
+    expect(recorded.rows).toEqual(shipped.map((m) => ({ version: m.version, name: m.name, checksum: m.checksum, applied_at: expect.any(Date) })));
 
-    expect(await migrate(pool)).toEqual({ applied: [], version: 1 });
+    expect(await migrate(pool)).toEqual({ applied: [], version: latest });
   });
 
   it('is safe to run concurrently', async () => {
     const url = await server.freshDatabase('meta_concurrent');
     const pools = Array.from({ length: 6 }, () => server.pool(url, 2));
+    const shipped = await loadMigrations();
     const results = await Promise.all(pools.map((p) => migrate(p)));
-    expect(results.flatMap((r) => r.applied)).toEqual(['001_initial']);
-    expect(results.every((r) => r.version === 1)).toBe(true);
+    expect(results.flatMap((r) => r.applied).sort()).toEqual(shipped.map((m) => m.name));
+    expect(results.every((r) => r.version === shipped.length)).toBe(true);
     const { rows } = await pools[0]!.query<{ n: number }>('select count(*)::int as n from lastmile.schema_migrations');
-    expect(rows[0]?.n).toBe(1);
+    expect(rows[0]?.n).toBe(shipped.length);
   });
 
   it('refuses a migration changed after it was applied, naming it', async () => {
@@ -85,24 +88,24 @@ describe('migrate', () => {
     const dir = await migrationsCopy();
     const file = path.join(dir, '001_initial.sql');
     await writeFile(file, (await readFile(file, 'utf8')).replace(/\n/g, '\r\n'));
-    expect(await migrate(pool, { migrationsDir: dir })).toEqual({ applied: [], version: 1 });
+    expect(await migrate(pool, { migrationsDir: dir })).toEqual({ applied: [], version: (await loadMigrations()).length });
   });
 
   it('applies new migrations in order, each in its own transaction', async () => {
     const pool = server.pool(await server.freshDatabase('meta_new'));
     await migrate(pool);
     const dir = await migrationsCopy();
-    await writeFile(path.join(dir, '002_notes.sql'), 'create table lastmile.notes (id int primary key, body text);');
-    await writeFile(path.join(dir, '003_more_notes.sql'), 'alter table lastmile.notes add column author text;');
-    expect(await migrate(pool, { migrationsDir: dir })).toEqual({ applied: ['002_notes', '003_more_notes'], version: 3 });
+    await writeFile(path.join(dir, '902_notes.sql'), 'create table lastmile.notes (id int primary key, body text);');
+    await writeFile(path.join(dir, '903_more_notes.sql'), 'alter table lastmile.notes add column author text;');
+    expect(await migrate(pool, { migrationsDir: dir })).toEqual({ applied: ['902_notes', '903_more_notes'], version: 903 });
 
     // A failing migration rolls back completely and names itself; earlier ones stay applied.
-    await writeFile(path.join(dir, '004_broken.sql'), 'create table lastmile.half (id int);\nselect no_such_function();');
+    await writeFile(path.join(dir, '904_broken.sql'), 'create table lastmile.half (id int);\nselect no_such_function();');
     const error = await migrate(pool, { migrationsDir: dir }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/Migration 004_broken failed and was rolled back: .*no_such_function/);
+    expect((error as Error).message).toMatch(/Migration 904_broken failed and was rolled back: .*no_such_function/);
     expect(await tables(pool)).not.toContain('half');
     const { rows } = await pool.query<{ v: number }>('select max(version) as v from lastmile.schema_migrations');
-    expect(rows[0]?.v).toBe(3);
+    expect(rows[0]?.v).toBe(903);
   });
 
   it('refuses a database migrated by a newer lastmile', async () => {

@@ -164,15 +164,15 @@ describe('targets and checks', () => {
   it('recordChecks upserts by check name', async () => {
     await store.startRun({ runId: 'run-c', product: 'returns_by_supplier', env: 'dev', trigger: 'dev' });
     const first = await store.recordChecks('run-c', [
-      { checkName: 'not_null_supplier_id', kind: 'not_null', severity: 'error', status: 'passed', sql: 'select count(*) from t where supplier_id is null' },
-      { checkName: 'returns_not_above_units', kind: 'row_predicate', severity: 'error', status: 'failed', failing: 3, sample: [{ supplier_id: 'SUP-007', returns: 12, units: 10 }] },
+      { checkName: 'not_null_supplier_id', kind: 'not_null', severity: 'block', status: 'passed', sql: 'select count(*) from t where supplier_id is null' },
+      { checkName: 'returns_not_above_units', kind: 'row_predicate', severity: 'block', status: 'failed', failing: 3, sample: [{ supplier_id: 'SUP-007', returns: 12, units: 10 }] },
     ]);
     expect(first.map((c) => [c.checkName, c.status, c.failing])).toEqual([
       ['not_null_supplier_id', 'passed', 0],
       ['returns_not_above_units', 'failed', 3],
     ]);
     expect(first[1]?.sample).toEqual([{ supplier_id: 'SUP-007', returns: 12, units: 10 }]);
-    await store.recordChecks('run-c', [{ checkName: 'returns_not_above_units', kind: 'row_predicate', severity: 'error', status: 'passed' }]);
+    await store.recordChecks('run-c', [{ checkName: 'returns_not_above_units', kind: 'row_predicate', severity: 'block', status: 'passed' }]);
     const listed = await store.listChecks('run-c');
     expect(listed).toHaveLength(2);
     expect(listed.find((c) => c.checkName === 'returns_not_above_units')).toMatchObject({ status: 'passed', failing: 0, sample: null });

@@ -21,14 +21,14 @@ const fraction = (example: number) =>
       ),
   });
 
-const DELIVER_BY = /^([01]\d|2[0-3]):([0-5]\d) (\S+)$/;
+const DELIVER_BY = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))? (\S+)$/;
 
 const deliverBy = z.custom<DeliverBy>().superRefine((value, ctx) => {
   const match = typeof value === 'string' ? DELIVER_BY.exec(value) : null;
   if (!match) {
     ctx.addIssue({ code: 'custom', message: say(`${shown(value)} is not a time of day with a time zone`, "write 'HH:MM Zone', e.g. '07:00 Europe/Berlin'") });
-  } else if (!isTimeZone(match[3])) {
-    ctx.addIssue({ code: 'custom', message: say(`'${match[3]}' is not a known time zone`, timeZoneFix(match[3])) });
+  } else if (!isTimeZone(match[4])) {
+    ctx.addIssue({ code: 'custom', message: say(`'${match[4]}' is not a known time zone`, timeZoneFix(match[4])) });
   }
 });
 
@@ -38,7 +38,24 @@ export const slo = strict(
     availability: fraction(0.99).optional(),
     defectFree: fraction(0.95).optional(),
     deliverBy: deliverBy.optional(),
-    latency: duration.optional(),
+    latency: strict(
+      {
+        p95: duration,
+        queries: z
+          .record(snakeName('query name', 'top_suppliers'), source, expects("{ top_suppliers: sql`select ...` }"))
+          .refine((value) => Object.keys(value).length > 0, {
+            error: say('no queries are named', "name the queries consumers run, e.g. queries: { top_suppliers: sql`select ...` }"),
+          }),
+        samples: z
+          .number(expects('a whole number of runs, e.g. 5'))
+          .int({ error: say("'{field}' is not a whole number", 'write a count such as 5') })
+          .min(1, { error: say("'{field}' is below 1", 'time each query at least once, e.g. samples: 5') })
+          .max(1000, { error: say("'{field}' is above 1000", 'a few runs are enough for a p95, e.g. samples: 20') })
+          .optional(),
+      },
+      "{ p95: '800ms', queries: { top_suppliers: sql`select ...` } }",
+    ).optional(),
+    objective: fraction(0.99).optional(),
     window: duration,
   },
   "{ freshness: '26h', availability: 0.99, window: '28d' }",
@@ -124,6 +141,12 @@ export const productSchema = strict({
   metrics,
   checks: z.array(checkSchema, expects('a list of checks, e.g. [check.notNull(\'id\')]')).default([]),
   slo: slo.optional(),
+  onDefects: z
+    .enum(['block', 'quarantine'], {
+      error: (issue) =>
+        say(`${shown(issue.input)} is not a way to handle defects`, "use 'block' (failing rows stop the run) or 'quarantine' (they are set aside, the rest is served)"),
+    })
+    .default('block'),
   serve: z
     .array(targetSchema, expects('a list of targets, e.g. [dashboard({...})]'))
     .min(1, { error: say('the product serves nothing', TARGET_BUILDERS.replace('build targets with', 'add a target:')) }),
