@@ -1,10 +1,16 @@
 /** Every activity the lastmile worker registers, bound to the worker's serving context. */
 import type { ServingContext } from '../src/runtime/serving-context.js';
+import { createCheckActivities } from './checks/check-activities.js';
 import { createCoreActivities } from './core/run-activities.js';
+import { createMonitorActivities } from './slo/monitor-activities.js';
+import { createRunSloActivities } from './slo/run-slis.js';
 
 export function createActivities(ctx: ServingContext) {
   return {
     ...createCoreActivities(ctx),
+    ...createCheckActivities(ctx),
+    ...createRunSloActivities(ctx),
+    ...createMonitorActivities(ctx),
   };
 }
 

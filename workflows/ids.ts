@@ -18,3 +18,8 @@ export function runKeyOf(time: Date, suffix: string): string {
   const stamp = time.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${suffix.replace(/[^a-z0-9]/gi, '').slice(0, 6).toLowerCase()}`;
 }
+
+/** `lastmile/<env>/<product>/slo-monitor`: the long-running workflow watching a product's SLOs between runs. */
+export function monitorId(env: string, product: string): string {
+  return `lastmile/${env}/${product}/slo-monitor`;
+}

@@ -1,14 +1,26 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { CheckActivities } from '../activities/checks/check-activities.js';
 import type { CoreActivities } from '../activities/core/run-activities.js';
+import type { RunSloActivities } from '../activities/slo/run-slis.js';
 import { runKeyOf, workflowId } from './ids.js';
-import type { PlannedTarget, RunPlan, RunSummary, ServeProductInput, ServeTargetInput, TargetResult } from './types.js';
+import type {
+  CheckOutcome,
+  LatencyOutcome,
+  PlannedTarget,
+  RunPlan,
+  RunStatus,
+  RunSummary,
+  ServeProductInput,
+  ServeTargetInput,
+  TargetResult,
+} from './types.js';
 
-const bookkeeping = proxyActivities<CoreActivities>({
+const bookkeeping = proxyActivities<CoreActivities & RunSloActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['LastmileInputError'] },
 });
 
-const warehouse = proxyActivities<CoreActivities>({
+const warehouse = proxyActivities<CheckActivities & RunSloActivities>({
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: ['LastmileInputError'] },
 });
@@ -55,44 +67,82 @@ async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: stri
 }
 
 /**
- * One run of a data product in one environment: record the run, measure the source, serve each target as a child
- * workflow of its kind, record the outcome. A failed run fails the workflow (so operators see it), carrying the summary.
+ * One run of a data product in one environment: record the run, run its checks (one scan), and — unless they block —
+ * serve each target as a child workflow of its kind; then time the serving queries, record the outcome and the SLIs,
+ * and tell the product's SLO monitor. A blocked or failed run fails the workflow (so operators see it), carrying the
+ * summary.
  */
 export async function serveProduct(input: ServeProductInput): Promise<RunSummary> {
   const info = workflowInfo();
   const startedAt = new Date().toISOString();
   const runKey = input.runKey ?? runKeyOf(info.startTime, info.runId);
   const plan = await bookkeeping.planRun({ ...input, workflowId: info.workflowId, temporalRunId: info.runId });
-  let rows = 0;
+  const { env, product } = input;
+  let checks: CheckOutcome | undefined;
   let error: string | undefined;
-  let targets: TargetResult[];
   try {
-    rows = await warehouse.measureSource({ env: input.env, product: input.product });
-    targets = await Promise.all(plan.targets.map((t) => serveTarget(input, plan, runKey, t)));
+    checks = await warehouse.checkProduct({ env, product, runId: plan.runId });
   } catch (failure) {
     error = `reading the source failed: ${message(failure)}`;
-    targets = plan.targets.map((t) => ({ name: t.name, kind: t.kind, status: 'skipped', detail: 'not served: the source could not be read' }));
-    for (const t of targets) await bookkeeping.recordTarget({ env: input.env, runId: plan.runId, result: t });
   }
-  const failedTargets = targets.filter((t) => t.status === 'failed');
-  if (!error && failedTargets.length > 0) error = `target ${failedTargets.map((t) => t.name).join(', ')} failed: ${failedTargets[0].error}`;
-  const status = error ? 'failed' : 'succeeded';
-  await bookkeeping.finishRun({ env: input.env, runId: plan.runId, status, rows, error });
+
+  let status: RunStatus;
+  let targets: TargetResult[];
+  if (!checks) {
+    status = 'failed';
+    targets = await notServed(env, plan, 'skipped', 'not served: the source could not be read');
+  } else if (checks.blocked) {
+    status = 'blocked';
+    error = `blocked by checks: ${checks.reasons.join('; ')}`;
+    targets = await notServed(env, plan, 'blocked', `not served: ${checks.reasons.join('; ')}`);
+  } else {
+    targets = await Promise.all(plan.targets.map((t) => serveTarget(input, plan, runKey, t)));
+    const failedTargets = targets.filter((t) => t.status === 'failed');
+    if (failedTargets.length > 0) error = `target ${failedTargets.map((t) => t.name).join(', ')} failed: ${failedTargets[0]!.error}`;
+    status = error ? 'failed' : 'succeeded';
+  }
+
+  let latency: LatencyOutcome | undefined;
+  const warnings = [...(checks?.warnings ?? [])];
+  if (status === 'succeeded' && plan.measuresLatency) {
+    try {
+      latency = await warehouse.measureLatency({ env, product, runId: plan.runId });
+    } catch (failure) {
+      warnings.push(`the serving queries could not be timed: ${message(failure)}`);
+    }
+  }
+  const rows = checks?.rows ?? 0;
+  await bookkeeping.finishRun({ env, runId: plan.runId, status, rows, error, checks: checks && { ...checks, warnings } });
+  if (plan.hasSlo) await bookkeeping.recordRunSlis({ env, product, runId: plan.runId });
+  await bookkeeping.notifyMonitor({ env, product }).catch(() => undefined);
+
   const summary: RunSummary = {
     runId: plan.runId,
     workflowId: info.workflowId,
-    env: input.env,
-    product: input.product,
+    env,
+    product,
     version: plan.version,
     status,
     rows,
     startedAt,
     finishedAt: new Date().toISOString(),
     targets,
+    ...(checks && { checks: { ...checks, warnings } }),
+    ...(latency && { latency }),
     ...(error !== undefined && { error }),
   };
+  if (status === 'blocked') {
+    throw ApplicationFailure.nonRetryable(`${product} in ${env} was blocked: ${checks!.reasons.join('; ')}`, 'LastmileRunBlocked', summary);
+  }
   if (status === 'failed') {
-    throw ApplicationFailure.nonRetryable(`${input.product} in ${input.env}: ${error}`, 'LastmileRunFailed', summary);
+    throw ApplicationFailure.nonRetryable(`${product} in ${env}: ${error}`, 'LastmileRunFailed', summary);
   }
   return summary;
+}
+
+/** Records every planned target as not served, with the reason. */
+async function notServed(env: string, plan: RunPlan, status: 'skipped' | 'blocked', detail: string): Promise<TargetResult[]> {
+  const targets = plan.targets.map((t): TargetResult => ({ name: t.name, kind: t.kind, status, detail }));
+  for (const result of targets) await bookkeeping.recordTarget({ env, runId: plan.runId, result });
+  return targets;
 }

@@ -26,6 +26,10 @@ export interface RunPlan {
   version: string;
   owner: string;
   targets: PlannedTarget[];
+  /** the product declares SLOs: the run records its SLIs */
+  hasSlo: boolean;
+  /** the product declares `slo.latency`: the run times its serving queries */
+  measuresLatency: boolean;
 }
 
 export interface ServeTargetInput {
@@ -38,12 +42,42 @@ export interface ServeTargetInput {
 export interface TargetResult {
   name: string;
   kind: ServingKind;
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: 'succeeded' | 'failed' | 'skipped' | 'blocked';
   rows?: number;
   bytes?: number;
   error?: string;
   detail?: string;
 }
+
+/** What the checks of a run found (the verdict of `runChecks`, without the SQL). */
+export interface CheckOutcome {
+  rows: number;
+  /** rows failing at least one row-level check */
+  defects: number;
+  /** 1 − defects / rows */
+  defectFreeFraction: number;
+  /** serving stops: a blocking check failed or could not run, or the defect-free share is below the SLO */
+  blocked: boolean;
+  reasons: string[];
+  warnings: string[];
+  passed: number;
+  failed: number;
+  errors: number;
+  /** rows copied to lastmile.quarantine (products with `onDefects: 'quarantine'`) */
+  quarantined: number;
+  statements: number;
+  durationMs: number;
+  checks: { name: string; type: string; severity: 'block' | 'warn'; status: 'passed' | 'failed' | 'error'; failing: number }[];
+}
+
+/** The p50 / p95 of each named serving query of `slo.latency`, in milliseconds. */
+export interface LatencyOutcome {
+  p95Ms: number;
+  good: boolean;
+  queries: Record<string, { p50Ms: number; p95Ms: number; samples: number }>;
+}
+
+export type RunStatus = 'succeeded' | 'failed' | 'blocked';
 
 export interface RunSummary {
   runId: string;
@@ -51,10 +85,32 @@ export interface RunSummary {
   env: string;
   product: string;
   version: string;
-  status: 'succeeded' | 'failed';
+  status: RunStatus;
   rows: number;
   startedAt: string;
   finishedAt: string;
   targets: TargetResult[];
+  /** the checks' verdict; absent when the source could not be read */
+  checks?: CheckOutcome;
+  latency?: LatencyOutcome;
   error?: string;
+}
+
+export interface SloMonitorInput {
+  env: string;
+  product: string;
+  /** ISO time the monitor was first started: deadlines before it are not judged (nobody promised them yet) */
+  since: string;
+  /** continue as new once the history has this many events (default MONITOR_HISTORY_LIMIT) */
+  historyLimit?: number;
+}
+
+/** What one evaluation of the SLO monitor found and what it asks the workflow to do. */
+export interface MonitorEvaluation {
+  /** how long to sleep before the next evaluation (the next deadline or the monitor interval, whichever is first) */
+  sleepMs: number;
+  /** alert deliveries not yet made */
+  pending: { alertId: number; event: 'open' | 'resolve'; channel: string }[];
+  /** the product is gone from the project: the monitor ends */
+  retired: boolean;
 }

@@ -1,25 +1,8 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import type { Product } from '../../src/product/model.js';
-import { resolveSource } from '../../src/product/source.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import { servingWorkflow, type ServingKind } from '../../workflows/kinds.js';
-import type { RunPlan, ServeProductInput, TargetResult } from '../../workflows/types.js';
-
-/** An input error no retry can fix: the workflow stops and says what is wrong. */
-function inputError(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'LastmileInputError');
-}
-
-function productOf(ctx: ServingContext, name: string): Product {
-  const product = ctx.product(name);
-  if (!product) {
-    const known = [...ctx.products.keys()].sort().join(', ') || 'none';
-    throw inputError(
-      `product ${name} is not known to this worker (it knows: ${known}). If it was just added, restart the worker so it loads products/ again.`,
-    );
-  }
-  return product;
-}
+import type { FinalRunStatus } from '../../src/meta/types.js';
+import type { CheckOutcome, RunPlan, ServeProductInput, TargetResult } from '../../workflows/types.js';
+import { inputError, productOf } from './products.js';
 
 /** The run bookkeeping every product run goes through; activities may run twice, so each step is idempotent. */
 export function createCoreActivities(ctx: ServingContext) {
@@ -48,28 +31,9 @@ export function createCoreActivities(ctx: ServingContext) {
         version: product.version,
         owner: product.owner.team,
         targets: chosen.map((t) => ({ name: t.name, kind: t.kind as ServingKind, workflowType: servingWorkflow(t.kind as ServingKind) })),
+        hasSlo: product.slo !== undefined,
+        measuresLatency: product.slo?.latency !== undefined,
       };
-    },
-
-    /** Counts the rows of the product's source in the environment's warehouse. */
-    async measureSource(input: { env: string; product: string }): Promise<number> {
-      const product = productOf(ctx, input.product);
-      const warehouse = await ctx.warehouse(input.env);
-      const sql = `select count(*)::bigint as n from (${resolveSource(product, warehouse.schemas)}) as s`;
-      try {
-        const result = await warehouse.pool.query<{ n: string }>(sql);
-        return Number(result.rows[0]?.n ?? 0);
-      } catch (error) {
-        const text = error instanceof Error ? error.message : String(error);
-        // SQLSTATE class 22 (data exception: division by zero, bad cast…) and 42 (syntax error, unknown table or
-        // column…) fail the same way on every attempt; connection and resource errors are worth retrying.
-        const sqlState = (error as { code?: unknown }).code;
-        throw ApplicationFailure.create({
-          message: `the source of ${product.name} failed in ${warehouse.description}: ${text}`,
-          type: 'LastmileSourceError',
-          nonRetryable: typeof sqlState === 'string' && /^(22|42)/.test(sqlState),
-        });
-      }
     },
 
     async recordTarget(input: { env: string; runId: string; result: TargetResult }): Promise<void> {
@@ -88,9 +52,36 @@ export function createCoreActivities(ctx: ServingContext) {
       });
     },
 
-    async finishRun(input: { env: string; runId: string; status: 'succeeded' | 'failed'; rows: number; error?: string }): Promise<void> {
+    async finishRun(input: {
+      env: string;
+      runId: string;
+      status: FinalRunStatus;
+      rows: number;
+      error?: string;
+      checks?: CheckOutcome;
+    }): Promise<void> {
       const warehouse = await ctx.warehouse(input.env);
-      await warehouse.meta.finishRun({ runId: input.runId, status: input.status, rows: input.rows, error: input.error });
+      const checks = input.checks;
+      await warehouse.meta.finishRun({
+        runId: input.runId,
+        status: input.status,
+        rows: input.rows,
+        error: input.error,
+        ...(checks && {
+          defectRate: checks.rows === 0 ? 0 : checks.defects / checks.rows,
+          reasons: checks.blocked ? checks.reasons : [],
+          checks: {
+            passed: checks.passed,
+            failed: checks.failed,
+            errors: checks.errors,
+            defects: checks.defects,
+            defectFreeFraction: checks.defectFreeFraction,
+            quarantined: checks.quarantined,
+            warnings: checks.warnings,
+            results: checks.checks.map((c) => ({ name: c.name, status: c.status, severity: c.severity, failing: c.failing })),
+          },
+        }),
+      });
     },
   };
 }

@@ -8,6 +8,7 @@ import { devCommand } from './commands/dev.js';
 import { devserverCommand } from './commands/devserver.js';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
+import { sloCommand } from './commands/slo.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
@@ -26,13 +27,14 @@ Commands:
   run <product> [--target T] [--env E]
                                     run one product (or one of its targets) now and print the summary
   status [--env E]                  the latest run of every product in E
+  slo [--env E] [--product P]       every SLO in E: SLI over the window, error budget left, fast burn, status
   worker [--env E]                  poll E's task queue until SIGINT / SIGTERM
   devserver [--port 7233] [--database URL] [--max-payload-bytes N] [--max-history-bytes N]
                                     the embedded Temporal server alone
 
 Options:
   --env E        environment from lastmile.config.ts (default dev)
-  --json         machine-readable output on stdout (validate, list, run, status, dev)
+  --json         machine-readable output on stdout (validate, list, run, status, slo, dev)
   --root DIR     project folder (default: the current directory)
   --debug        stack traces with errors
 
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       once: { type: 'boolean', default: false },
       offline: { type: 'boolean', default: false },
       target: { type: 'string', multiple: true },
+      product: { type: 'string' },
       port: { type: 'string', default: '7233' },
       database: { type: 'string' },
       'max-payload-bytes': { type: 'string' },
@@ -81,6 +84,9 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       expectArgs(0, 'status [--env E] [--json]');
       return statusCommand(await loadProject(root), values.env, out);
+    case 'slo':
+      expectArgs(0, 'slo [--env E] [--product P] [--json]');
+      return sloCommand(await loadProject(root), { env: values.env, product: values.product }, out);
     case 'dev':
       expectArgs(0, 'dev [--once] [--json]');
       return devCommand(await loadProject(root), { once: values.once }, out);

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { expects, say, shown, strict } from '../product/issues.js';
 import { SQL_NAME } from '../product/names.js';
 import { ENV_VAR_NAME } from '../product/secret.js';
-import { secretRef } from '../product/schemas/fields.js';
+import { isSecretFieldName } from '../product/secret-scan.js';
+import { duration, secretRef } from '../product/schemas/fields.js';
 
 /** Environment names appear in workflow ids and task queues: lower case, digits, `-` and `_`. */
 export const ENV_NAME = /^[a-z][a-z0-9_-]*$/;
@@ -40,10 +41,68 @@ const temporal = strict(
   "{ addressEnv: 'TEMPORAL_ADDRESS', namespace: 'lastmile-prod' }",
 );
 
+/** Defaults of an environment's alerting and monitoring. */
+export const ALERT_WEBHOOK_TIMEOUT = '10s';
+export const MONITOR_INTERVAL = '5m';
+
+const USE_WEBHOOK_SECRET = "write url: secret('ALERT_WEBHOOK_URL'), set ALERT_WEBHOOK_URL where lastmile runs";
+/** Query parameters that carry a credential in webhook URLs besides the names secret scanning knows (Azure `code`, `sig`). */
+const TOKEN_PARAMS = new Set(['key', 'sig', 'signature', 'code']);
+
+/** A webhook URL written in the config: an http(s) URL without a token in it. The value is never echoed. */
+const literalWebhookUrl = z.string().superRefine((value, ctx) => {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  const problem = (what: string, fix: string) => ctx.addIssue({ code: 'custom', message: say(what, fix) });
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    problem(`'{field}' is not an http(s) URL`, `${USE_WEBHOOK_SECRET} to the receiver's full URL, e.g. https://alerts.example.com/lastmile`);
+  } else if (/(^|\.)hooks\.slack(-gov)?\.com$/i.test(url.hostname)) {
+    problem(
+      `'{field}' is a Slack incoming-webhook URL written into the config; its path is the credential that lets anyone post to the channel`,
+      `${USE_WEBHOOK_SECRET} to the Slack URL, add format: 'slack', and rotate the webhook in Slack since it is in git now`,
+    );
+  } else if ([...url.searchParams.keys()].some((name) => isSecretFieldName(name) || TOKEN_PARAMS.has(name.toLowerCase()))) {
+    problem(`'{field}' carries a token in its query string; credentials must never be in git`, `${USE_WEBHOOK_SECRET} to the whole URL, and rotate the token`);
+  }
+});
+
+const webhookUrl = z.union([secretRef, literalWebhookUrl], {
+  error: (issue) =>
+    issue.code === 'invalid_union' || issue.code === 'invalid_type'
+      ? say(issue.input === undefined ? `'{field}' is missing` : `'{field}' should be secret('ALERT_WEBHOOK_URL') or an http(s) URL`, USE_WEBHOOK_SECRET)
+      : undefined,
+});
+
+const alertWebhook = strict(
+  {
+    url: webhookUrl,
+    format: z.enum(['json', 'slack'], { error: (issue) => say(`${shown(issue.input)} is not a webhook format`, "use format: 'json' (lastmile's alert event) or 'slack' (a Slack incoming webhook)") }).default('json'),
+    timeout: duration.default(ALERT_WEBHOOK_TIMEOUT),
+  },
+  "{ url: secret('ALERT_WEBHOOK_URL'), format: 'slack' }",
+);
+
+const alerts = strict(
+  {
+    log: z.boolean(expects('true or false')).default(true),
+    // A bare string here is usually the URL itself, token included: refuse it without echoing it.
+    webhook: z
+      .custom<unknown>((value) => typeof value !== 'string', {
+        error: () => say(`'{field}' is a bare string`, `write webhook: { url: secret('ALERT_WEBHOOK_URL') }; the URL holds a token, so keep it in an environment variable`),
+      })
+      .pipe(alertWebhook)
+      .optional(),
+  },
+  "{ webhook: { url: secret('ALERT_WEBHOOK_URL'), format: 'slack' } }",
+);
+
+const monitor = strict({ interval: duration.default(MONITOR_INTERVAL) }, `{ interval: '${MONITOR_INTERVAL}' }`);
+
 const environment = strict(
   {
     warehouse: warehouse.default({ schemas: {} }),
     temporal: temporal.default({}),
+    alerts: alerts.default({ log: true }),
+    monitor: monitor.default({ interval: MONITOR_INTERVAL }),
   },
   "{ warehouse: { urlEnv: 'LASTMILE_PROD_WAREHOUSE_URL' }, temporal: { addressEnv: 'TEMPORAL_ADDRESS' } }",
 );

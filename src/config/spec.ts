@@ -1,4 +1,5 @@
 import { brand, CONFIG_BRAND, hasBrand } from '../product/brand.js';
+import type { DurationText } from '../product/duration.js';
 import type { SecretRef } from '../product/secret.js';
 
 export interface WarehouseSpec {
@@ -19,9 +20,35 @@ export interface TemporalSpec {
   readonly apiKey?: SecretRef;
 }
 
+/** How an alert webhook's body is shaped: lastmile's JSON event, or a Slack incoming-webhook message. */
+export type AlertWebhookFormat = 'json' | 'slack';
+
+export interface AlertWebhookSpec {
+  /** Where alerts are POSTed; usually `secret('ALERT_WEBHOOK_URL')`, since webhook URLs embed a token. */
+  readonly url: string | SecretRef;
+  /** Default `json`. */
+  readonly format?: AlertWebhookFormat;
+  /** How long one POST may take. Default `10s`. */
+  readonly timeout?: DurationText;
+}
+
+/** Where the alerts of an environment go: the worker's log (on unless `log: false`) and an optional webhook. */
+export interface AlertsSpec {
+  /** Default `true`. */
+  readonly log?: boolean;
+  readonly webhook?: AlertWebhookSpec;
+}
+
+export interface MonitorSpec {
+  /** How often the SLO monitor re-evaluates the products of the environment between runs. Default `5m`. */
+  readonly interval?: DurationText;
+}
+
 export interface EnvironmentSpec {
   readonly warehouse?: WarehouseSpec;
   readonly temporal?: TemporalSpec;
+  readonly alerts?: AlertsSpec;
+  readonly monitor?: MonitorSpec;
 }
 
 /** The project configuration: environments and the order products are promoted through them. */
@@ -53,4 +80,12 @@ export interface Config<E extends string = string> {
 export interface Environment {
   readonly warehouse: { readonly urlEnv?: string; readonly schemas: Readonly<Record<string, string>> };
   readonly temporal: TemporalSpec;
+  readonly alerts: EnvironmentAlerts;
+  readonly monitor: { readonly interval: DurationText };
+}
+
+/** The alert channels of a validated environment, defaults filled in. */
+export interface EnvironmentAlerts {
+  readonly log: boolean;
+  readonly webhook?: { readonly url: string | SecretRef; readonly format: AlertWebhookFormat; readonly timeout: DurationText };
 }

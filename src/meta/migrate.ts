@@ -9,6 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { inTransaction } from '../warehouse/transaction.js';
 
 export interface Migration {
   version: number;
@@ -77,20 +78,11 @@ interface AppliedRow {
   checksum: string;
 }
 
-async function inLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+function inLockedTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1::bigint)', [MIGRATE_LOCK_KEY]);
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return await work(client);
+  });
 }
 
 function verifyApplied(applied: readonly AppliedRow[], migrations: readonly Migration[]): void {

@@ -1,6 +1,8 @@
-import type { Config } from '../config/spec.js';
+import type { Config, Environment } from '../config/spec.js';
 import { resolveEnvironment } from '../config/resolve.js';
+import { validRowsQuery, type CompiledQuery } from '../checks/index.js';
 import type { Product } from '../product/model.js';
+import { resolveSource } from '../product/source.js';
 import { openWarehouse, type Warehouse, type WarehouseOptions } from './warehouse.js';
 
 /**
@@ -9,12 +11,22 @@ import { openWarehouse, type Warehouse, type WarehouseOptions } from './warehous
  */
 export class ServingContext {
   private readonly warehouses = new Map<string, Promise<Warehouse>>();
+  /** Where the worker's own lines go (alerts on the `log` channel): stderr unless given. */
+  readonly log: (line: string) => void;
 
   constructor(
     readonly config: Config,
     readonly products: ReadonlyMap<string, Product>,
-    private readonly warehouseOptions: WarehouseOptions = {},
-  ) {}
+    private readonly warehouseOptions: WarehouseOptions & { log?: (line: string) => void } = {},
+  ) {
+    this.log = warehouseOptions.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** The environment `name` of the configuration (throws naming the known ones when there is none). */
+  environment(name: string): Environment {
+    const resolved = resolveEnvironment(this.config, name);
+    return this.config.environments[resolved.name as keyof typeof this.config.environments];
+  }
 
   product(name: string): Product | undefined {
     return this.products.get(name);
@@ -28,6 +40,18 @@ export class ServingContext {
       this.warehouses.set(env, warehouse);
     }
     return warehouse;
+  }
+
+  /**
+   * The query a serving target reads in `env`: the product's source, or — for `onDefects: 'quarantine'` — the source
+   * without the rows failing a row-level check (those went to `lastmile.quarantine`).
+   */
+  async servedQuery(productName: string, env: string): Promise<CompiledQuery> {
+    const product = this.products.get(productName);
+    if (!product) throw new Error(`product ${productName} is not known to this worker`);
+    const { schemas } = await this.warehouse(env);
+    if (product.onDefects === 'quarantine') return validRowsQuery(product, schemas);
+    return { text: resolveSource(product, schemas), values: [] };
   }
 
   /** Uses an already open warehouse for `env` (the CLI opens it before starting the worker). */

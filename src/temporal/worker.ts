@@ -37,5 +37,10 @@ export async function createLastmileWorker(options: {
     workflowBundle: await workflowBundle(),
     activities: createActivities(options.context),
     identity: `lastmile@${process.pid}`,
+    // On Ctrl-C, running activities get this long to finish before they are cancelled (Temporal retries them)…
+    shutdownGraceTime: '5s',
+    // …and the worker gives up after this long: when the server went away with the signal (a terminal's Ctrl-C also
+    // stops the embedded PostgreSQL under the devserver), reports of finished tasks could otherwise be retried forever.
+    shutdownForceTime: '15s',
   });
 }

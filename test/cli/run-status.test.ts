@@ -109,7 +109,7 @@ describe('lastmile run and status', () => {
 
     const workflowId = /^ {2}workflow (\S+)$/m.exec(result.stdout)![1];
     // A division by zero does not go away on retry: one attempt, and the run fails.
-    expect(await activityAttempts(services.client!, workflowId, 'measureSource')).toEqual([1]);
+    expect(await activityAttempts(services.client!, workflowId, 'checkProduct')).toEqual([1]);
     const description = await services.client!.workflow.getHandle(workflowId).describe();
     expect(description.status.name).toBe('FAILED');
     const row = await runRow(description.runId);

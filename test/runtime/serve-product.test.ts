@@ -6,17 +6,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../../devserver/index.js';
 import { resolveEnvironment } from '../../src/config/resolve.js';
 import { deploySchedules } from '../../src/deploy/schedules.js';
 import type { Product } from '../../src/product/model.js';
-import { gitSha, loadProject, openSession, runResult, startRun, type Project, type Session } from '../../src/runtime/session.js';
+import { gitSha, runResult, startRun, type Project, type Session } from '../../src/runtime/session.js';
 import { resolveTemporal } from '../../src/temporal/resolve.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/warehouse/embedded.js';
-import { activityAttempts, createCliProject, freePort, portAnswers, productModule, writeFakeTemporal, type CliProject } from '../support/cli.js';
+import { startRuntime, type RuntimeHarness } from '../support/runtime-harness.js';
+import { activityAttempts, freePort, portAnswers, productModule, writeFakeTemporal, type CliProject } from '../support/cli.js';
 
 const WIDGETS = productModule({
   name: 'widget_sales',
@@ -46,55 +44,35 @@ const GADGETS = productModule({
 });
 
 describe('the lastmile runtime', () => {
+  let rt: RuntimeHarness;
   let project: CliProject;
-  let server: EmbeddedPostgresHandle;
-  let devserver: DevServer;
   let warehouse: pg.Pool;
   let loaded: Project;
   let session: Session;
   let client: Client;
   let sha: string;
-  const saved = process.env.TEMPORAL_ADDRESS;
 
-  const product = (name: string): Product => loaded.products.get(name)!;
+  const product = (name: string): Product => rt.product(name);
 
   beforeAll(async () => {
-    try {
-      Runtime.install({ logger: new DefaultLogger('ERROR') });
-    } catch {
-      // installed by an earlier suite in this process
-    }
-    project = await createCliProject({ products: 'none', git: true });
-    await project.write('products/widget_sales.ts', WIDGETS);
-    await project.write('products/gadget_counts.ts', GADGETS);
-    sha = project.commit('widgets and gadgets');
-    server = await startEmbeddedPostgres({ dataDir: project.dataDir });
-    await server.ensureDatabase('warehouse_dev');
-    warehouse = new pg.Pool({ connectionString: server.urlFor('warehouse_dev'), max: 2 });
-    warehouse.on('error', () => undefined); // idle clients die when the server stops at the end
-    await warehouse.query(`
-      create schema scratch;
-      create table scratch.widgets as
-        select 'W-' || lpad(i::text, 3, '0') as sku, date '2026-01-05' + (i % 14) as sold_on, i * 3 as units
-        from generate_series(1, 50) as i;
-      create table scratch.gadgets as select 'G-1'::text as sku, 1 as units;
-    `);
-    await server.ensureDatabase('temporal');
-    devserver = await startDevServer({ port: 0, databaseUrl: server.urlFor('temporal') });
-    process.env.TEMPORAL_ADDRESS = devserver.address;
-    loaded = await loadProject(project.root);
-    session = await openSession(loaded, { env: 'dev' });
+    rt = await startRuntime({
+      products: { widget_sales: WIDGETS, gadget_counts: GADGETS },
+      commit: 'widgets and gadgets',
+      sql: `
+        create schema scratch;
+        create table scratch.widgets as
+          select 'W-' || lpad(i::text, 3, '0') as sku, date '2026-01-05' + (i % 14) as sold_on, i * 3 as units
+          from generate_series(1, 50) as i;
+        create table scratch.gadgets as select 'G-1'::text as sku, 1 as units;
+      `,
+    });
+    ({ project, warehouse, loaded, session } = rt);
     client = session.client;
+    sha = rt.sha!;
   }, 120_000);
 
   afterAll(async () => {
-    if (saved === undefined) delete process.env.TEMPORAL_ADDRESS;
-    else process.env.TEMPORAL_ADDRESS = saved;
-    await session?.close();
-    await devserver?.stop();
-    await warehouse?.end();
-    await server?.stop();
-    await project?.remove();
+    await rt?.close();
   });
 
   describe('serveProduct through a real worker', () => {
@@ -174,7 +152,7 @@ describe('the lastmile runtime', () => {
       expect(summary).toMatchObject({ product: 'gadget_counts', status: 'failed', rows: 0 });
       expect(summary.error).toMatch(/^reading the source failed: the source of gadget_counts failed in .*relation "scratch\.gadgets" does not exist/);
       // An unknown table does not appear on retry: one attempt, and the run fails.
-      expect(await activityAttempts(client, handle.workflowId, 'measureSource')).toEqual([1]);
+      expect(await activityAttempts(client, handle.workflowId, 'checkProduct')).toEqual([1]);
       expect((await handle.describe()).status.name).toBe('FAILED');
       const run = (await warehouse.query('select status, error, rows, finished_at from lastmile.runs where run_id = $1', [summary.runId])).rows[0];
       expect(run).toMatchObject({ status: 'failed', rows: '0', error: summary.error });
@@ -255,7 +233,7 @@ describe('the lastmile runtime', () => {
 
     it('TEMPORAL_ADDRESS first, even with a `temporal` on PATH', async () => {
       const fakeDir = path.join(project.root, 'fake-bin');
-      await writeFakeTemporal(fakeDir, server.urlFor('temporal_unused'));
+      await writeFakeTemporal(fakeDir, rt.server.urlFor('temporal_unused'));
       const target = await resolveTemporal(dev(), { root: project.root, env: { TEMPORAL_ADDRESS: 'temporal.example.com:7233', PATH: fakeDir } });
       expect(target).toMatchObject({ source: 'address', address: 'temporal.example.com:7233', namespace: 'default', taskQueue: 'lastmile-dev' });
       expect(target.describe).toBe('Temporal at temporal.example.com:7233 (from $TEMPORAL_ADDRESS), namespace default');
@@ -269,9 +247,9 @@ describe('the lastmile runtime', () => {
     });
 
     it('without an address or a `temporal` on PATH: a server already answering on the port is used, and left running', async () => {
-      const port = Number(devserver.address.split(':')[1]);
+      const port = Number(rt.devserver.address.split(':')[1]);
       const target = await resolveTemporal(dev(), { root: project.root, port, env: { PATH: '/usr/bin:/bin' } });
-      expect(target).toMatchObject({ source: 'running-devserver', address: devserver.address });
+      expect(target).toMatchObject({ source: 'running-devserver', address: rt.devserver.address });
       await target.stop();
       expect(await portAnswers(port)).toBe(true);
     });

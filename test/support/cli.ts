@@ -139,6 +139,10 @@ export function productModule(o: {
   columns?: { name: string; type: string }[];
   /** target constructors, e.g. `files({ name: 'daily_csv', format: 'csv', to: './out' })` */
   serve?: string[];
+  /** contract key columns */
+  key?: string[];
+  /** more fields of the declaration as written, e.g. `checks: [check.notNull('sku')],` */
+  extra?: string;
 }): string {
   const columns = o.columns ?? [
     { name: 'supplier_id', type: 'text' },
@@ -147,7 +151,7 @@ export function productModule(o: {
   ];
   const source = o.source ?? "select supplier_id, week, units from ${table('marts.returns_weekly')}";
   const serve = o.serve ?? [`files({ name: 'weekly_csv', format: 'csv', to: './exchange/${o.name}' })`];
-  return `import { defineProduct, files, share, dashboard, sql, table } from 'lastmile';
+  return `import { check, defineProduct, files, share, dashboard, sql, table } from 'lastmile';
 
 export default defineProduct({
   name: '${o.name}',
@@ -158,11 +162,11 @@ export default defineProduct({
   audience: 'internal',
   users: [{ who: 'the test suite', action: 'asserts on what lastmile did' }],
   source: sql\`${source}\`,
-  contract: {
+  contract: {${o.key ? `\n    key: ${JSON.stringify(o.key)},` : ''}
     columns: [
 ${columns.map((c) => `      { name: '${c.name}', type: '${c.type}' },`).join('\n')}
     ],
-  },
+  },${o.extra ? `\n  ${o.extra}` : ''}
   serve: [
 ${serve.map((s) => `    ${s},`).join('\n')}
   ],

@@ -1,3 +1,4 @@
+import { ensureMonitors } from '../../deploy/monitors.js';
 import { deploySchedules } from '../../deploy/schedules.js';
 import { openSession, runResult, startRun, type Project } from '../../runtime/session.js';
 import type { RunSummary } from '../../../workflows/types.js';
@@ -9,6 +10,7 @@ interface Row {
   product: string;
   status: string;
   rows?: number;
+  checks?: string;
   targets?: string;
   took?: number;
   error?: string;
@@ -16,8 +18,8 @@ interface Row {
 
 function render(rows: Row[]): string {
   return table(
-    ['product', 'status', 'rows', 'targets', 'took', 'error'],
-    rows.map((r) => [r.product, r.status, r.rows, r.targets, r.took !== undefined ? duration(r.took) : '', r.error ?? '']),
+    ['product', 'status', 'rows', 'checks', 'targets', 'took', 'error'],
+    rows.map((r) => [r.product, r.status, r.rows, r.checks ?? '', r.targets, r.took !== undefined ? duration(r.took) : '', r.error ?? '']),
   );
 }
 
@@ -26,7 +28,16 @@ function targetsOf(summary: RunSummary): string {
   const parts = [`${count('succeeded')} served`];
   if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`);
   if (count('failed') > 0) parts.push(`${count('failed')} failed`);
+  if (count('blocked') > 0) parts.push(`${count('blocked')} blocked`);
   return parts.join(', ');
+}
+
+/** `6/7 passed, 99.8 % clean` — the checks of a run in a table cell. */
+function checksOf(summary: RunSummary): string {
+  const c = summary.checks;
+  if (!c) return '';
+  const total = c.passed + c.failed + c.errors;
+  return `${c.passed}/${total} passed, ${(c.defectFreeFraction * 100).toFixed(1)} % clean${c.quarantined > 0 ? `, ${c.quarantined} quarantined` : ''}`;
 }
 
 /**
@@ -48,6 +59,8 @@ export async function devCommand(project: Project, options: { once: boolean }, o
       gitSha: project.gitSha,
     });
     for (const d of deployed) out.note(`schedule ${d.action}: ${d.scheduleId}${d.cron ? ` (${d.cron} ${d.timezone})` : ''}`);
+    const monitors = await ensureMonitors({ client: session.client, env: 'dev', taskQueue: session.temporal.taskQueue, products });
+    for (const id of monitors) out.note(`SLO monitor started: ${id}`);
     const rows: Row[] = products.map((p) => ({ product: p.name, status: 'starting' }));
     const live = process.stderr.isTTY && !out.json;
     let drawn = 0;
@@ -69,6 +82,7 @@ export async function devCommand(project: Project, options: { once: boolean }, o
           product: product.name,
           status: summary.status,
           rows: summary.rows,
+          checks: checksOf(summary),
           targets: targetsOf(summary),
           took: Date.parse(summary.finishedAt) - Date.parse(summary.startedAt),
           error: summary.error,

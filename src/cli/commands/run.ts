@@ -9,7 +9,8 @@ export function printSummary(summary: RunSummary, out: Output): void {
   const took = Date.parse(summary.finishedAt) - Date.parse(summary.startedAt);
   out.print(`${summary.product} ${summary.version} in ${summary.env}: ${summary.status.toUpperCase()} — ${summary.rows} rows in ${duration(took)}`);
   out.print(`  workflow ${summary.workflowId}`);
-  if (summary.error) out.print(`  error: ${summary.error}`);
+  if (summary.error && summary.status !== 'blocked') out.print(`  error: ${summary.error}`);
+  for (const line of checkLines(summary)) out.print(`  ${line}`);
   out.print(
     table(
       ['target', 'kind', 'status', 'rows', 'note'],
@@ -21,9 +22,25 @@ export function printSummary(summary: RunSummary, out: Output): void {
   );
 }
 
+/** The checks' verdict in a few lines: counts, defect-free share, what blocked and what only warned. */
+export function checkLines(summary: RunSummary): string[] {
+  const c = summary.checks;
+  if (!c) return [];
+  const counts = [`${c.passed} passed`, c.failed > 0 && `${c.failed} failed`, c.errors > 0 && `${c.errors} could not run`].filter(Boolean).join(', ');
+  const share = `${(c.defectFreeFraction * 100).toFixed(2)} % defect-free (${c.defects.toLocaleString('en-US')} of ${c.rows.toLocaleString('en-US')} rows fail a row-level check)`;
+  const lines = [`checks: ${counts || 'none declared'} — ${share}${c.quarantined > 0 ? `; ${c.quarantined.toLocaleString('en-US')} failures quarantined` : ''}`];
+  if (summary.status === 'blocked') for (const reason of c.reasons) lines.push(`blocked: ${reason}`);
+  for (const warning of c.warnings) lines.push(`warning: ${warning}`);
+  if (summary.latency) {
+    const worst = Object.entries(summary.latency.queries).map(([name, q]) => `${name} p50 ${q.p50Ms} ms, p95 ${q.p95Ms} ms`);
+    lines.push(`latency: ${worst.join('; ')}${summary.latency.good ? '' : ' — over the objective'}`);
+  }
+  return lines;
+}
+
 /**
  * `lastmile run <product> [--target T]`: starts serveProduct, reports each target as it finishes, waits, prints the
- * summary. Exit 1 when the run failed.
+ * summary. Exit 1 when the run failed or was blocked by its checks.
  */
 export async function runCommand(session: Session, product: Product, targets: string[] | undefined, out: Output): Promise<number> {
   const handle = await startRun(session, product, { targets, trigger: 'manual' });

@@ -35,7 +35,7 @@ export async function statusCommand(project: Project, envName: string, out: Outp
     out.print(`environment ${env.name} — ${warehouse.description}`);
     out.print(
       table(
-        ['product', 'version', 'deployed', 'last run', 'status', 'rows', 'took', 'trigger', 'error'],
+        ['product', 'version', 'deployed', 'last run', 'status', 'rows', 'defect-free', 'took', 'trigger', 'error'],
         rows.map(({ product, run, deployed }) => [
           product.name,
           product.version,
@@ -43,6 +43,7 @@ export async function statusCommand(project: Project, envName: string, out: Outp
           run ? run.startedAt.toISOString().replace('T', ' ').slice(0, 19) : 'never',
           run?.status ?? '',
           run?.rows ?? '',
+          run?.defectRate !== null && run?.defectRate !== undefined ? `${((1 - run.defectRate) * 100).toFixed(1)} %` : '',
           run?.finishedAt ? duration(run.finishedAt.getTime() - run.startedAt.getTime()) : '',
           run?.trigger ?? '',
           run?.error ?? '',

@@ -21,7 +21,8 @@ const fraction = (example: number) =>
       ),
   });
 
-const DELIVER_BY = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))? (\S+)$/;
+/** `HH:MM[:SS] Zone`: hours, minutes, optional seconds, the IANA zone. */
+export const DELIVER_BY = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))? (\S+)$/;
 
 const deliverBy = z.custom<DeliverBy>().superRefine((value, ctx) => {
   const match = typeof value === 'string' ? DELIVER_BY.exec(value) : null;

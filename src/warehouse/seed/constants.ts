@@ -1,6 +1,7 @@
 /**
  * Fixed inputs of the example data. Changing anything here (or the SQL that uses it) changes the generated rows:
- * bump SEED_VERSION so already seeded databases are rebuilt, and update docs/seed-data.md.
+ * bump SEED_VERSION so already seeded databases are rebuilt, and update docs/seed-data.md. Changing only the marts
+ * views (marts.ts) needs no bump: seeding re-applies them wherever their definition differs.
  */
 
 /** Version of the generator; recorded in `shop._seed`. A database seeded by another version is reseeded. */
@@ -9,7 +10,10 @@ export const SEED_VERSION = 1;
 /** Seed of the counter-based random generator (see `random.ts`). */
 export const PRNG_SEED = 20260105;
 
-/** Every timestamp is relative to this instant; the data covers the 52 weeks before it. A Monday. */
+/**
+ * Every stored timestamp is relative to this instant; the data covers the 52 weeks before it. A Monday. The marts
+ * views show the data moved forward by whole weeks to the present (marts.ts); the stored rows stay as they are.
+ */
 export const SEED_ANCHOR = '2026-01-05T00:00:00Z';
 
 const DAY = 86_400;

@@ -2,7 +2,8 @@
  * Seeds a warehouse with the example retailer (docs/seed-data.md): schema `shop` (raw tables) and `marts` (views).
  *
  * Deterministic: the same scale gives the same rows and the same checksum. Idempotent: a database already seeded by
- * this generator version at this scale is left alone (a fast no-op); any other scale or version is rebuilt.
+ * this generator version at this scale is left alone (a fast no-op) but for the marts views, which are re-applied
+ * when their definition changed (see marts.ts); any other scale or version is rebuilt.
  * Everything happens in one transaction under an advisory lock, so concurrent seeders queue and readers never see
  * half a seed.
  */
@@ -11,7 +12,7 @@ import { createPool } from '../pool.js';
 import { combineDigests, digestTables, STABLE_TEXT_SETTINGS } from './checksum.js';
 import { MART_VIEWS, PRNG_SEED, SEED_VERSION, SHOP_TABLES, seedCounts, type ShopTable } from './constants.js';
 import { HELPERS, seedStatements } from './generate.js';
-import { CREATE_MARTS } from './marts.js';
+import { CREATE_MARTS, MARTS_SCHEMA_COMMENT } from './marts.js';
 import { CREATE_CONSTRAINTS, CREATE_SEED_TABLE, CREATE_TABLES } from './schema.js';
 
 export { SEED_ANCHOR, SEED_VERSION, SHOP_TABLES, MART_VIEWS, seedCounts } from './constants.js';
@@ -94,11 +95,15 @@ export async function seedWarehouse(target: pg.Pool | string, options: SeedOptio
 
       const existing = await readSeedRecord(client);
       if (existing && existing.version === SEED_VERSION && existing.scale === scale && existing.prng_seed === String(PRNG_SEED)) {
-        const views = await client.query<{ missing: number }>(
-          `select count(*)::int as missing from unnest($1::text[]) v where to_regclass('marts.' || v) is null`,
+        // The rows are current; the views may not be (dropped, or made by an older lastmile): re-apply them then.
+        const marts = await client.query<{ missing: number; comment: string | null }>(
+          `select (select count(*)::int from unnest($1::text[]) v where to_regclass('marts.' || v) is null) as missing,
+                  (select obj_description(oid, 'pg_namespace') from pg_namespace where nspname = 'marts') as comment`,
           [MART_VIEWS],
         );
-        if ((views.rows[0]?.missing ?? 0) > 0) {
+        const current = marts.rows[0];
+        if ((current?.missing ?? 0) > 0 || current?.comment !== MARTS_SCHEMA_COMMENT) {
+          report({ step: 'marts', message: 'Updating the marts views' });
           await client.query('create schema if not exists marts');
           await client.query(CREATE_MARTS);
         }
