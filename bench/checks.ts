@@ -17,9 +17,9 @@
  *     differs. It computes less than the scan: no row count and no defect count.
  *   - runChecks end to end: the scan plus the statement fetching up to 5 keys per failing check (every one of the
  *     10 fails on ≈0.1 % of the rows here, so it runs; in a clean run it does not).
- *   - one bare pass, `select count(*)` of the source: what a pass costs without any predicate. From it, the best any
- *     single pass evaluating every predicate on every row could do: the per-check time minus the 9 passes it saves
- *     (`single_pass_bound`, as a speedup).
+ *   - one bare pass, `select count(*)` of the source: what a pass costs without any predicate. From it, what a single
+ *     pass that still evaluates every predicate on every row can expect: the per-check time minus the 9 passes it
+ *     saves (`passes_saved_speedup`, an estimate).
  *   - diagnostics: the scan written with one FILTER aggregate per check (the textbook form), the scan without the
  *     one regular-expression check, and — NOT what lastmile runs — the scan with the pattern check evaluated once per
  *     distinct value of its column instead of once per row (the table's sku column has 37 values), which is what it
@@ -29,7 +29,7 @@
  *
  * Results (`--json`, one line each): `scan_ms` (baseline = per-check time, ratio = speedup), `per_check_ms`,
  * `speedup` (baseline 5, the issue's target: ratio ≥ 1 means met), `run_checks_ms` (end to end, ratio = speedup),
- * `pass_ms`, `single_pass_bound` (x), `filter_form_scan_ms`, `no_pattern.scan_ms` (baseline = per-check time of the
+ * `pass_ms`, `passes_saved_speedup` (x), `filter_form_scan_ms`, `no_pattern.scan_ms` (baseline = per-check time of the
  * other nine checks), `pattern_per_value.scan_ms` (baseline = per-check time), `rows`. With `--source=join` the
  * metrics are prefixed `join.`, with `--columns` other than 10 `wide.`.
  *
@@ -346,9 +346,10 @@ export async function run(options: BenchOptions): Promise<BenchResult[]> {
     const patternMs = bestPer.find((p) => p.name.startsWith('pattern_'))?.ms ?? 0;
     const perCheckCheap = best.perCheck - patternMs;
     const scanSpeedup = best.perCheck / best.scan;
-    // The per-check side pays a pass per check; a single pass that still evaluates every predicate on every row
-    // saves at most the other passes: its time is at least per-check − (checks − 1) × pass.
-    const bound = best.perCheck / Math.max(best.perCheck - (perCheck.length - 1) * best.pass, best.pass);
+    // The per-check side pays a pass per check. A single pass that still evaluates every predicate on every row
+    // saves the other passes and nothing else: ≈ per-check − (checks − 1) × bare pass. An estimate (each per-check
+    // query also reads the columns up to its own once more, and the figures are bests of different runs).
+    const passesSaved = best.perCheck / Math.max(best.perCheck - (perCheck.length - 1) * best.pass, best.pass);
     log(
       `scan vs per check: ${scanSpeedup.toFixed(2)}× (target ${TARGET_SPEEDUP}×); runChecks with samples vs per check: ` +
         `${(best.perCheck / best.lastmile).toFixed(2)}×; without the pattern check: scan ${ms(best.scanCheap)} vs ${ms(perCheckCheap)}, ` +
@@ -356,8 +357,8 @@ export async function run(options: BenchOptions): Promise<BenchResult[]> {
     );
     log(
       `bare pass ${ms(best.pass)}: the ${perCheck.length} per-check queries spend ≈${ms(perCheck.length * best.pass)} passing over the rows and ` +
-        `≈${ms(best.perCheck - perCheck.length * best.pass)} evaluating predicates; one pass evaluating every predicate per row ` +
-        `can be at most ${bound.toFixed(2)}× faster. Pattern per distinct value (diagnostic): ${ms(best.perValue)}, ` +
+        `≈${ms(best.perCheck - perCheck.length * best.pass)} evaluating predicates; saving ${perCheck.length - 1} of the passes while ` +
+        `still evaluating every predicate per row is worth ≈${passesSaved.toFixed(2)}×. Pattern per distinct value (diagnostic): ${ms(best.perValue)}, ` +
         `${(best.perCheck / best.perValue).toFixed(2)}×`,
     );
 
@@ -367,7 +368,7 @@ export async function run(options: BenchOptions): Promise<BenchResult[]> {
       { metric: 'speedup', value: scanSpeedup, unit: 'x', baseline: TARGET_SPEEDUP, better: 'higher' },
       { metric: 'run_checks_ms', value: best.lastmile, unit: 'ms', baseline: best.perCheck, ratio: best.perCheck / best.lastmile },
       { metric: 'pass_ms', value: best.pass, unit: 'ms' },
-      { metric: 'single_pass_bound', value: bound, unit: 'x' },
+      { metric: 'passes_saved_speedup', value: passesSaved, unit: 'x' },
       { metric: 'filter_form_scan_ms', value: best.filters, unit: 'ms' },
       { metric: 'no_pattern.scan_ms', value: best.scanCheap, unit: 'ms', baseline: perCheckCheap, ratio: perCheckCheap / best.scanCheap },
       { metric: 'pattern_per_value.scan_ms', value: best.perValue, unit: 'ms', baseline: best.perCheck, ratio: best.perCheck / best.perValue },

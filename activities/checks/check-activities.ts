@@ -14,8 +14,9 @@ export function createCheckActivities(ctx: ServingContext) {
     async checkProduct(input: { env: string; product: string; runId: string }): Promise<CheckOutcome> {
       const product = productOf(ctx, input.product);
       const warehouse = await ctx.warehouse(input.env);
-      const previous = (await warehouse.meta.listRuns({ env: input.env, product: product.name, limit: 20 })).find(
-        (run) => run.runId !== input.runId && run.finishedAt !== null && run.rows !== null && run.status !== 'failed',
+      // rowCount({ maxChange }) compares with the last delivered run: a jump that blocked is not the new normal
+      const previous = (await warehouse.meta.listRuns({ env: input.env, product: product.name, status: 'succeeded', limit: 5 })).find(
+        (run) => run.runId !== input.runId && run.rows !== null,
       );
       let report;
       try {

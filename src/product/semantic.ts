@@ -130,6 +130,15 @@ export function referenceProblems(raw: unknown, file?: string): Problem[] {
       }
     }
   });
+
+  // SLO: a delivery deadline needs a schedule that delivers.
+  if (typeof at(raw, 'slo', 'deliverBy') === 'string' && targets.length > 0 && !targets.some((target) => isRecord(at(target, 'schedule')))) {
+    add(
+      ['slo', 'deliverBy'],
+      'no target of this product runs on a schedule, so no delivery is ever due by this time',
+      "give the target that delivers a schedule, e.g. schedule: { cron: '0 5 * * *', timezone: 'Europe/Berlin' }, or remove deliverBy",
+    );
+  }
   return problems;
 }
 

@@ -220,13 +220,27 @@ export class WarehousePool extends pg.Pool {
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
     const explain = (error: unknown): WarehouseConnectionError => explainConnectionError(error, this.#url, this.#explain);
     if (callback) {
-      super.connect((err, client, done) => callback(err ? explain(err) : undefined, client, done));
+      super.connect((err, client, done) => callback(err ? explain(err) : undefined, client ? guard(client) : client, done));
       return;
     }
-    return super.connect().catch((error: unknown) => {
+    return super.connect().then(guard, (error: unknown) => {
       throw explain(error);
     });
   }
+}
+
+const guarded = new WeakSet<pg.PoolClient>();
+
+/**
+ * A checked-out connection whose server goes away (Ctrl-C also stops the embedded PostgreSQL) reports it to the
+ * query in flight; without a listener its 'error' event would crash the process as well.
+ */
+function guard(client: pg.PoolClient): pg.PoolClient {
+  if (!guarded.has(client)) {
+    guarded.add(client);
+    client.on('error', () => undefined);
+  }
+  return client;
 }
 
 /** Creates a pool for `url` without connecting; the first query connects. */

@@ -97,6 +97,7 @@ describe('lastmile slo', () => {
     expect(result.stdout).toMatch(/^plain_export\s+no SLO declared$/m);
     expect(result.stdout).toContain('fast burn (28d window): burn rate > 14.4 over both 56 min and 4 min 40 s, or > 6 over both 5h 36m and 28 min');
     expect(result.stdout).toContain('fast burn (7d window)');
+    expect(result.stdout).toContain('open incidents: none');
   });
 
   it('an unknown product is a usage error naming the known ones', async () => {

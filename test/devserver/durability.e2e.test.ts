@@ -102,7 +102,7 @@ describe('10. the devserver killed with SIGKILL and restarted on the same databa
       const afterIds = after.info.recentActions.map((a) => a.action.workflow.workflowId);
       expect(afterIds).toEqual(expect.arrayContaining(beforeIds));
       expect(new Set(afterIds).size).toBe(afterIds.length); // nothing started twice
-      await eventually(async () => (await schedule.describe()).info.numActionsTaken > after.info.numActionsTaken, 5000, 'a scheduled action after the restart');
+      await eventually(async () => (await schedule.describe()).info.numActionsTaken > after.info.numActionsTaken, 15_000, 'a scheduled action after the restart');
       await schedule.delete();
 
       // Namespaces and search attributes survived.

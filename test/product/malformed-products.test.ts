@@ -53,6 +53,13 @@ const cases: Case[] = [
   { title: 'bad slo duration', edits: [["freshness: '26h'", "freshness: '26 hours'"]], path: 'slo.freshness', says: /'26 hours' is not a duration/, fix: /'26h'/ },
   { title: 'defectFree above 1', edits: [['defectFree: 0.95', 'defectFree: 95']], path: 'slo.defectFree', says: /is 95, but it is a share between 0/, fix: /95% is 0\.95/ },
   { title: 'deliverBy not a time with zone', edits: [["deliverBy: '07:00 Europe/Berlin'", "deliverBy: '7am Berlin'"]], path: 'slo.deliverBy', says: /not a time of day with a time zone/ },
+  {
+    title: 'deliverBy without a scheduled target',
+    edits: [["      schedule: { cron: '0 5 * * *', timezone: 'Europe/Berlin' },\n", '']],
+    path: 'slo.deliverBy',
+    says: /no target of this product runs on a schedule/,
+    fix: /schedule: \{ cron:/,
+  },
   { title: 'deliverBy with unknown zone', edits: [["deliverBy: '07:00 Europe/Berlin'", "deliverBy: '07:00 Europe/Berlim'"]], path: 'slo.deliverBy', says: /'Europe\/Berlim' is not a known time zone/, fix: /Europe\/Berlin/ },
   { title: 'slo without window', edits: [[", window: '28d' }", ' }']], path: 'slo.window', says: /'window' is missing/ },
   { title: 'cron hour out of range', edits: [["cron: '0 5 * * *'", "cron: '0 25 * * *'"]], path: 'serve[0].schedule.cron', says: /hour value 25 is outside 0–23/ },

@@ -67,6 +67,14 @@ const QUARANTINED = productModule({
   slo: { defectFree: 0.9, window: '7d' },`,
 });
 
+// Its row count may move by 10 % between runs, judged against the previous run recorded in lastmile.runs.
+const STEADY = productModule({
+  name: 'steady_events',
+  source: "select event_id from ${table('scratch.events')}",
+  columns: [{ name: 'event_id', type: 'integer' }],
+  extra: `checks: [check.rowCount({ maxChange: 0.1, name: 'steady_volume' })],`,
+});
+
 describe('checks and SLIs in every run', () => {
   let rt: RuntimeHarness;
   let warehouse: pg.Pool;
@@ -75,7 +83,7 @@ describe('checks and SLIs in every run', () => {
 
   beforeAll(async () => {
     rt = await startRuntime({
-      products: { clean_orders: CLEAN, blocked_orders: BLOCKED, quarantined_orders: QUARANTINED },
+      products: { clean_orders: CLEAN, blocked_orders: BLOCKED, quarantined_orders: QUARANTINED, steady_events: STEADY },
       sql: `
         create schema scratch;
         create table scratch.orders as
@@ -84,7 +92,8 @@ describe('checks and SLIs in every run', () => {
                  case when i % 25 = 0 then null else (i % 97) + 1 end::numeric(8,2) as amount,
                  case when i in (7, 77) then 'lost' else 'placed' end as status,
                  now() - i * interval '1 minute' as placed_at
-          from generate_series(1, 200) as i;`,
+          from generate_series(1, 200) as i;
+        create table scratch.events as select i as event_id from generate_series(1, 100) as i;`,
     });
     ({ warehouse, session } = rt);
   }, 120_000);
@@ -181,5 +190,19 @@ describe('checks and SLIs in every run', () => {
     const served = await session.context.servedQuery('quarantined_orders', 'dev');
     const count = await warehouse.query({ text: `select count(*)::int as n from (${served.text}) s`, values: served.values as unknown[] });
     expect(count.rows[0].n).toBe(190);
+  }, 60_000);
+
+  it('rowCount maxChange compares with the previous run of the product', async () => {
+    const first = await runResult(await startRun(session, product('steady_events'), { trigger: 'dev' }));
+    expect(first).toMatchObject({ status: 'succeeded', rows: 100 });
+    await warehouse.query('insert into scratch.events select i from generate_series(101, 105) as i');
+    const second = await runResult(await startRun(session, product('steady_events'), { trigger: 'dev' }));
+    expect(second).toMatchObject({ status: 'succeeded', rows: 105 });
+    await warehouse.query('insert into scratch.events select i from generate_series(106, 130) as i');
+    const third = await runResult(await startRun(session, product('steady_events'), { trigger: 'dev' }));
+    expect(third).toMatchObject({ status: 'blocked', rows: 130 });
+    const checks = await session.warehouse.meta.listChecks(third.runId);
+    expect(checks).toEqual([expect.objectContaining({ checkName: 'steady_volume', status: 'failed' })]);
+    expect((checks[0]!.sample as { detail: unknown }).detail).toMatchObject({ rows: 130, previousRowCount: 105 });
   }, 60_000);
 });

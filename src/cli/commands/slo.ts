@@ -3,6 +3,7 @@ import { durationMs } from '../../product/duration.js';
 import type { Product } from '../../product/model.js';
 import type { Project } from '../../runtime/session.js';
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
+import { createAlertStore } from '../../alerts/index.js';
 import { burnRuleText, evaluateSlos, percent, type SloStatus } from '../../slo/index.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { table, type Output } from '../output.js';
@@ -36,6 +37,10 @@ export async function sloCommand(project: Project, options: SloCommandOptions, o
     out.print(`environment ${env.name} — ${warehouse.description} — ${now.toISOString().replace('T', ' ').slice(0, 19)} UTC`);
     out.print(table(['product', 'slo', 'objective', 'threshold', 'current', 'window', 'sli', 'budget left', 'fast burn', 'status'], rows(selected, statuses)));
     for (const line of alertRules(selected)) out.print(line);
+    const names = new Set(selected.map((p) => p.name));
+    const open = (await createAlertStore(warehouse.pool).openAlerts({ env: env.name })).filter((a) => names.has(a.product));
+    out.print(open.length === 0 ? 'open incidents: none' : `open incidents (${open.length}):`);
+    for (const alert of open) out.print(`  [${alert.severity}] since ${alert.raisedAt.toISOString().replace('T', ' ').slice(0, 19)} UTC — ${alert.message}`);
     return EXIT.ok;
   } finally {
     await warehouse.close();
