@@ -46,7 +46,7 @@ export function testProduct(options: TestProductOptions): Product {
     },
     checks: options.checks as never,
     ...(options.slo && { slo: options.slo }),
-    serve: [files({ name: 'out', format: 'csv', to: './out' })],
+    serve: [files({ name: 'out', format: 'csv', to: './out', schedule: { cron: '0 5 * * *', timezone: 'UTC' } })],
   });
   return toProduct(definition as never);
 }
