@@ -40,13 +40,17 @@ export default defineProduct({
       name: 'monthly_csv',
       format: 'csv',
       to: './exchange/partner-invoices/csv',
-      splitBy: 'supplier_id',
+      splitBy: 'supplier_id', // one file per supplier: each partner downloads only its own
+      fileName: 'invoices-{partition}.{ext}',
+      retention: { keepLast: 12 }, // a year of monthly versions
       schedule: { cron: '0 6 2 * *', timezone: 'Europe/Berlin' },
     }),
     files({
       name: 'monthly_parquet',
       format: 'parquet',
+      compression: 'snappy',
       to: './exchange/partner-invoices/parquet',
+      retention: { keepLast: 12 },
       schedule: { cron: '0 6 2 * *', timezone: 'Europe/Berlin' },
     }),
   ],

@@ -8,6 +8,14 @@ export function workflowId(env: string, product: string, target: string, runKey:
   return `lastmile/${env}/${product}/${target}/${runKey}`;
 }
 
+/**
+ * `lastmile/<env>/<product>/<target>/<runKey>/<kind>`: the child workflow serving one target of a run (distinct from
+ * the run itself, which has the same prefix when it serves that one target).
+ */
+export function targetWorkflowId(env: string, product: string, target: string, runKey: string, kind: string): string {
+  return `${workflowId(env, product, target, runKey)}/${kind}`;
+}
+
 /** `lastmile/<env>/<product>/<target>`: the schedule that serves one target on its cron. */
 export function scheduleId(env: string, product: string, target: string): string {
   return `lastmile/${env}/${product}/${target}`;

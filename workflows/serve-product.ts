@@ -2,7 +2,7 @@ import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from 
 import type { CheckActivities } from '../activities/checks/check-activities.js';
 import type { CoreActivities } from '../activities/core/run-activities.js';
 import type { RunSloActivities } from '../activities/slo/run-slis.js';
-import { runKeyOf, workflowId } from './ids.js';
+import { runKeyOf, targetWorkflowId } from './ids.js';
 import type {
   CheckOutcome,
   LatencyOutcome,
@@ -33,7 +33,7 @@ function message(error: unknown): string {
   return String(error);
 }
 
-async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: string, target: PlannedTarget): Promise<TargetResult> {
+async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: string, target: PlannedTarget, checks: CheckOutcome): Promise<TargetResult> {
   const runId = plan.runId;
   if (!target.workflowType) {
     const skipped: TargetResult = {
@@ -45,11 +45,11 @@ async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: stri
     await bookkeeping.recordTarget({ env: input.env, runId, result: skipped });
     return skipped;
   }
-  const childInput: ServeTargetInput = { env: input.env, product: input.product, target: target.name, runId };
+  const childInput: ServeTargetInput = { env: input.env, product: input.product, target: target.name, runId, checks };
   try {
     const result = await executeChild<(i: ServeTargetInput) => Promise<TargetResult>>(target.workflowType, {
       args: [childInput],
-      workflowId: workflowId(input.env, input.product, target.name, runKey),
+      workflowId: targetWorkflowId(input.env, input.product, target.name, runKey, target.kind),
       searchAttributes: {
         LastmileProduct: [input.product],
         LastmileEnv: [input.env],
@@ -96,7 +96,8 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
     error = `blocked by checks: ${checks.reasons.join('; ')}`;
     targets = await notServed(env, plan, 'blocked', `not served: ${checks.reasons.join('; ')}`);
   } else {
-    targets = await Promise.all(plan.targets.map((t) => serveTarget(input, plan, runKey, t)));
+    const verdict = checks;
+    targets = await Promise.all(plan.targets.map((t) => serveTarget(input, plan, runKey, t, verdict)));
     const failedTargets = targets.filter((t) => t.status === 'failed');
     if (failedTargets.length > 0) error = `target ${failedTargets.map((t) => t.name).join(', ')} failed: ${failedTargets[0]!.error}`;
     status = error ? 'failed' : 'succeeded';

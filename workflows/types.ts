@@ -37,6 +37,8 @@ export interface ServeTargetInput {
   product: string;
   target: string;
   runId: string;
+  /** what the run's checks found (a files manifest carries it) */
+  checks?: CheckOutcome;
 }
 
 export interface TargetResult {
@@ -113,4 +115,28 @@ export interface MonitorEvaluation {
   pending: { alertId: number; event: 'open' | 'resolve'; channel: string }[];
   /** the product is gone from the project: the monitor ends */
   retired: boolean;
+}
+
+/** One file of a files target: which rows, and the file name under the version's folder. */
+export interface PartitionPlan {
+  /** `all`, the splitBy value, or the part number */
+  id: string;
+  /** the file name under `v=<runId>/` */
+  file: string;
+  filter: { kind: 'all' } | { kind: 'value'; value: string | null } | { kind: 'rows'; offset: number; limit: number };
+}
+
+export interface ExportPlan {
+  /** where the files go, for people (no credentials) */
+  destination: string;
+  partitions: PartitionPlan[];
+}
+
+/** A partition written: its object key (relative to the destination) and what it holds. */
+export interface ExportedFile {
+  key: string;
+  partition: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
 }

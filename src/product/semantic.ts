@@ -87,6 +87,7 @@ export function referenceProblems(raw: unknown, file?: string): Problem[] {
       case 'files':
         requireColumns(at(target, 'columns'), [...path, 'columns']);
         requireColumn(at(target, 'splitBy'), [...path, 'splitBy']);
+        for (const problem of filesProblems(target)) add([...path, ...problem.path], problem.message, problem.fix);
         break;
       case 'share':
         requireColumn(at(target, 'rowFilter'), [...path, 'rowFilter']);
@@ -138,6 +139,45 @@ export function referenceProblems(raw: unknown, file?: string): Problem[] {
       'no target of this product runs on a schedule, so no delivery is ever due by this time',
       "give the target that delivers a schedule, e.g. schedule: { cron: '0 5 * * *', timezone: 'Europe/Berlin' }, or remove deliverBy",
     );
+  }
+  return problems;
+}
+
+const COMPRESSIONS: Record<string, readonly string[]> = { csv: ['none', 'gzip'], jsonl: ['none', 'gzip'], parquet: ['none', 'snappy', 'zstd'], xlsx: ['none'] };
+
+/** What the options of a files target say about each other: compression fits the format, bucket options need a bucket. */
+function filesProblems(target: unknown): { path: string[]; message: string; fix: string }[] {
+  const problems: { path: string[]; message: string; fix: string }[] = [];
+  const format = at(target, 'format');
+  const compression = at(target, 'compression');
+  const allowed = typeof format === 'string' ? COMPRESSIONS[format] : undefined;
+  if (typeof compression === 'string' && allowed && !allowed.includes(compression)) {
+    problems.push({
+      path: ['compression'],
+      message: `${format} files cannot be compressed with ${compression}`,
+      fix: `use ${listOf(allowed, 'or')} for ${format}`,
+    });
+  }
+  if (at(target, 'splitBy') !== undefined && at(target, 'rowsPerFile') !== undefined) {
+    problems.push({ path: ['rowsPerFile'], message: 'splitBy and rowsPerFile are both set', fix: 'split files by a column or by a row count, not both' });
+  }
+  const to = at(target, 'to');
+  const bucket = typeof to === 'string' && to.startsWith('s3://');
+  if (bucket && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(to)) {
+    problems.push({ path: ['to'], message: `'${to}' does not name a bucket`, fix: "write s3://<bucket>/<prefix>, e.g. 's3://exchange/invoices/'" });
+  }
+  if (typeof to === 'string' && !bucket && /^[a-z][a-z0-9+.-]*:\/\//i.test(to)) {
+    problems.push({ path: ['to'], message: `'${to.split('://')[0]}://' is not a destination lastmile writes to`, fix: "write a local folder such as './exchange/invoices' or a bucket such as 's3://exchange/invoices/'" });
+  }
+  if (typeof to === 'string' && !bucket) {
+    for (const option of ['endpoint', 'region', 'credentials', 'consumers', 'linkExpiry']) {
+      if (at(target, option) === undefined) continue;
+      problems.push({
+        path: [option],
+        message: `'${option}' only applies to a bucket, but this target writes to the folder '${to}'`,
+        fix: option === 'consumers' || option === 'linkExpiry' ? 'download links need a bucket (s3://…); for a folder, share the folder instead' : `remove ${option}, or write to a bucket (s3://…)`,
+      });
+    }
   }
   return problems;
 }

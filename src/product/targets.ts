@@ -18,18 +18,49 @@ interface TargetBase {
 
 export type FileFormat = 'csv' | 'jsonl' | 'parquet' | 'xlsx';
 
-/** File exchange: the product's rows written as files to a folder or bucket. */
-export interface FilesTarget<C extends string = string> extends TargetBase {
+export type FileCompression = 'none' | 'gzip' | 'snappy' | 'zstd';
+
+/** S3-compatible object storage: where the bucket answers and who signs the requests. */
+export interface ObjectStoreOptions {
+  /** The store's URL when it is not AWS (MinIO, Ceph, R2…), e.g. `'http://minio.internal:9000'`. */
+  readonly endpoint?: string;
+  /** Default `us-east-1`. */
+  readonly region?: string;
+  /** Access key pair, both by reference; without them the default AWS credential chain applies. */
+  readonly credentials?: { readonly accessKeyId: SecretRef; readonly secretAccessKey: SecretRef };
+}
+
+/** How long versions stay: the last N, and/or those younger than D. The current version always stays. */
+export interface Retention {
+  readonly keepLast?: number;
+  readonly keepDays?: number;
+}
+
+/** File exchange: the product's rows written as files to a folder or bucket, published as versions. */
+export interface FilesTarget<C extends string = string> extends TargetBase, ObjectStoreOptions {
   readonly kind: 'files';
   readonly format: FileFormat;
+  /** `gzip` for csv / jsonl; `snappy` (default) or `zstd` for parquet; default `none` otherwise. */
+  readonly compression?: FileCompression;
   /** A local folder (`./exchange/invoices`) or a bucket URL (`s3://bucket/prefix/`). */
   readonly to: string;
   /** Only these contract columns; all when omitted. */
   readonly columns?: readonly C[];
   /** One file per value of this column (e.g. one per partner). */
   readonly splitBy?: C;
-  /** Credentials of the bucket, from the environment. */
-  readonly credentials?: SecretRef;
+  /** At most this many rows per file (split in the order of the contract key). */
+  readonly rowsPerFile?: number;
+  /**
+   * File names, from `{product}`, `{target}`, `{partition}` (the splitBy value or the part number), `{part}`,
+   * `{date}` (the run's UTC date) and `{ext}`; default `'{product}-{partition}.{ext}'`.
+   */
+  readonly fileName?: string;
+  /** Who receives the files: for a bucket, each gets a presigned download link per version. */
+  readonly consumers?: readonly string[];
+  /** How long a download link works (default `7d`). */
+  readonly linkExpiry?: DurationText;
+  /** Which published versions are kept; default all. */
+  readonly retention?: Retention;
 }
 
 /** Data sharing: read grants on the product for named consumers. */

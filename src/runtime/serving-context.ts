@@ -22,6 +22,11 @@ export class ServingContext {
     this.log = warehouseOptions.log ?? ((line) => process.stderr.write(`${line}\n`));
   }
 
+  /** The project folder: relative destinations (a files target's `./exchange/...`) are resolved against it. */
+  get root(): string {
+    return this.warehouseOptions.root ?? process.cwd();
+  }
+
   /** The environment `name` of the configuration (throws naming the known ones when there is none). */
   environment(name: string): Environment {
     const resolved = resolveEnvironment(this.config, name);

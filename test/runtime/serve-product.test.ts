@@ -82,10 +82,11 @@ describe('the lastmile runtime', () => {
       const handle = await startRun(session, product('widget_sales'));
       const summary = await runResult(handle);
       expect(summary).toMatchObject({ product: 'widget_sales', env: 'dev', version: '2.1.0', status: 'succeeded', rows: 50, runId: handle.firstExecutionRunId });
-      expect(summary.targets.map((t) => [t.name, t.kind, t.status])).toEqual([
-        ['weekly_csv', 'files', 'skipped'],
-        ['partner_share', 'share', 'skipped'],
-        ['adhoc_parquet', 'files', 'skipped'],
+      // files targets are served by their child workflow; share has no workflow in this version
+      expect(summary.targets.map((t) => [t.name, t.kind, t.status, t.rows])).toEqual([
+        ['weekly_csv', 'files', 'succeeded', 50],
+        ['partner_share', 'share', 'skipped', undefined],
+        ['adhoc_parquet', 'files', 'succeeded', 50],
       ]);
 
       const runs = await warehouse.query("select * from lastmile.runs where product = 'widget_sales'");
@@ -106,14 +107,13 @@ describe('the lastmile runtime', () => {
 
       const targets = await warehouse.query('select target, kind, status, finished_at, detail from lastmile.target_runs where run_id = $1 order by target', [run.run_id]);
       expect(targets.rows.map((r) => [r.target, r.kind, r.status])).toEqual([
-        ['adhoc_parquet', 'files', 'skipped'],
+        ['adhoc_parquet', 'files', 'succeeded'],
         ['partner_share', 'share', 'skipped'],
-        ['weekly_csv', 'files', 'skipped'],
+        ['weekly_csv', 'files', 'succeeded'],
       ]);
-      for (const row of targets.rows) {
-        expect(row.finished_at).toBeInstanceOf(Date);
-        expect(row.detail.note).toMatch(/cannot serve '\w+' targets yet/);
-      }
+      for (const row of targets.rows) expect(row.finished_at).toBeInstanceOf(Date);
+      expect(targets.rows[0].detail.note).toMatch(/^published v=.* \(1 file\) to folder /);
+      expect(targets.rows[1].detail.note).toMatch(/cannot serve 'share' targets yet/);
     });
 
     it('sets LastmileProduct, LastmileEnv, LastmileTarget and LastmileOwner on the run, queryable in visibility', async () => {
@@ -128,9 +128,14 @@ describe('the lastmile runtime', () => {
       const widgetRuns = await ids("LastmileProduct = 'widget_sales'");
       expect(widgetRuns).toEqual(expect.arrayContaining([all.workflowId, one.workflowId]));
       expect(widgetRuns.every((id) => id.startsWith('lastmile/dev/widget_sales/'))).toBe(true);
-      expect(await ids("LastmileTarget = 'weekly_csv'")).toEqual([one.workflowId]);
-      expect(await ids("LastmileOwner = 'widget-team' AND LastmileEnv = 'dev' AND LastmileTarget = 'all'")).toEqual(
-        widgetRuns.filter((id) => id.includes('/all/')),
+      // the run of that one target, and the child workflows serving it (in that run and in the run of all targets)
+      const allKey = all.workflowId.split('/').pop()!;
+      const weekly = await ids("LastmileTarget = 'weekly_csv'");
+      expect(weekly).toEqual(expect.arrayContaining([one.workflowId, `${one.workflowId}/files`, `lastmile/dev/widget_sales/weekly_csv/${allKey}/files`]));
+      // besides the run of that one target, only child workflows serving it (this test's runs and the one before)
+      expect(weekly.filter((id) => id !== one.workflowId).every((id) => /^lastmile\/dev\/widget_sales\/weekly_csv\/[^/]+\/files$/.test(id))).toBe(true);
+      expect((await ids("LastmileOwner = 'widget-team' AND LastmileEnv = 'dev' AND LastmileTarget = 'all'")).sort()).toEqual(
+        widgetRuns.filter((id) => id.includes('/all/')).sort(),
       );
       expect(await ids("LastmileEnv = 'prod'")).toEqual([]);
       const described = await all.describe();

@@ -34,6 +34,10 @@ export interface RuntimeOptions {
   sql?: string;
   /** make the project a git repository and commit the products with this message */
   commit?: string;
+  /** set this variable to the warehouse URL (for a config whose dev environment reads `urlEnv`) */
+  warehouseUrlEnv?: string;
+  /** run the in-process worker (default true); false when the test runs workers of its own */
+  worker?: boolean;
 }
 
 export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHarness> {
@@ -43,11 +47,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHarn
     // installed by an earlier suite in this process
   }
   const saved = process.env.TEMPORAL_ADDRESS;
+  const savedUrl = options.warehouseUrlEnv !== undefined ? process.env[options.warehouseUrlEnv] : undefined;
   const project = await createCliProject({ products: 'none', ...(options.config !== undefined && { config: options.config }), git: options.commit !== undefined });
   const started: Partial<RuntimeHarness> = { project };
   const close = async (): Promise<void> => {
     if (saved === undefined) delete process.env.TEMPORAL_ADDRESS;
     else process.env.TEMPORAL_ADDRESS = saved;
+    if (options.warehouseUrlEnv !== undefined) {
+      if (savedUrl === undefined) delete process.env[options.warehouseUrlEnv];
+      else process.env[options.warehouseUrlEnv] = savedUrl;
+    }
     await started.session?.close();
     await started.devserver?.stop();
     await started.warehouse?.end();
@@ -62,11 +71,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimeHarn
     const warehouse = (started.warehouse = new pg.Pool({ connectionString: server.urlFor('warehouse_dev'), max: 2 }));
     warehouse.on('error', () => undefined); // idle clients die when the server stops at the end
     if (options.sql) await warehouse.query(options.sql);
+    if (options.warehouseUrlEnv !== undefined) process.env[options.warehouseUrlEnv] = server.urlFor('warehouse_dev');
     await server.ensureDatabase('temporal');
     const devserver = (started.devserver = await startDevServer({ port: 0, databaseUrl: server.urlFor('temporal') }));
     process.env.TEMPORAL_ADDRESS = devserver.address;
     const loaded = await loadProject(project.root);
-    const session = (started.session = await openSession(loaded, { env: 'dev' }));
+    const session = (started.session = await openSession(loaded, { env: 'dev', worker: options.worker !== false }));
     return {
       project,
       server,

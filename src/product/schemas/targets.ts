@@ -10,6 +10,23 @@ const targetBase = {
   schedule: schedule.optional(),
 };
 
+const FILE_NAME_PLACEHOLDERS = ['product', 'target', 'partition', 'part', 'date', 'ext'];
+
+const fileName = z.string(expects("a template such as '{product}-{partition}.{ext}'")).superRefine((value, ctx) => {
+  const unknown = [...value.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!).filter((name) => !FILE_NAME_PLACEHOLDERS.includes(name));
+  if (unknown.length > 0) {
+    ctx.addIssue({ code: 'custom', message: say(`'{${unknown[0]}}' is not a placeholder lastmile fills in`, `use ${FILE_NAME_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`) });
+  } else if (/[\\/]|\.\./.test(value) || value.trim() === '') {
+    ctx.addIssue({ code: 'custom', message: say(`${shown(value)} is not a file name`, "write a name without folders, e.g. '{product}-{partition}.{ext}'") });
+  }
+});
+
+const positiveInt = (example: number) =>
+  z
+    .number(expects(`a whole number, e.g. ${example}`))
+    .int({ error: say("'{field}' is not a whole number", `write a count such as ${example}`) })
+    .min(1, { error: say("'{field}' is below 1", `write a count such as ${example}`) });
+
 const filesTarget = strict({
   kind: z.literal('files'),
   ...targetBase,
@@ -19,10 +36,23 @@ const filesTarget = strict({
         ? say(`'{field}' is missing`, "add format: 'csv', 'jsonl', 'parquet' or 'xlsx'")
         : say(`${shown(issue.input)} is not a file format`, "use 'csv', 'jsonl', 'parquet' or 'xlsx'"),
   }),
+  compression: z
+    .enum(['none', 'gzip', 'snappy', 'zstd'], { error: (issue) => say(`${shown(issue.input)} is not a compression`, "use 'gzip' (csv, jsonl), 'snappy' or 'zstd' (parquet), or 'none'") })
+    .optional(),
   to: text("a folder such as './exchange/invoices' or a bucket URL such as 's3://exchange/invoices/'"),
+  endpoint: z.url({ error: (issue) => say(`${shown(issue.input)} is not a URL`, "write the store's URL, e.g. 'http://minio.internal:9000'") }).optional(),
+  region: text("a region such as 'eu-central-1'").optional(),
+  credentials: strict(
+    { accessKeyId: secretRef, secretAccessKey: secretRef },
+    "{ accessKeyId: secret('EXCHANGE_S3_KEY_ID'), secretAccessKey: secret('EXCHANGE_S3_SECRET') }",
+  ).optional(),
   columns: z.array(columnName).min(1).optional(),
   splitBy: columnName.optional(),
-  credentials: secretRef.optional(),
+  rowsPerFile: positiveInt(1_000_000).optional(),
+  fileName: fileName.optional(),
+  consumers: z.array(text("a consumer id such as 'SUP-001'")).min(1).optional(),
+  linkExpiry: duration.optional(),
+  retention: strict({ keepLast: positiveInt(12).optional(), keepDays: positiveInt(90).optional() }, '{ keepLast: 12 }').optional(),
 });
 
 const shareTarget = strict({
