@@ -1,13 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CompiledQuery } from '../../src/checks/index.js';
-import { openDestination, type Destination } from '../../src/files/destination.js';
+import type { Destination } from '../../src/files/destination.js';
+import { filesTargetOf, targetDestination } from '../../src/files/target-destination.js';
 import { exportRows, fileExtension, type Compression } from '../../src/files/formats/index.js';
 import type { Manifest } from '../../src/files/manifest.js';
 import { applyRetention, cleanupIncomplete, consumerLinks, movePointer, verifyVersion, versionPrefix, writeManifest } from '../../src/files/publish.js';
 import { durationMs } from '../../src/product/duration.js';
 import { quoteIdent } from '../../src/product/identifiers.js';
 import type { Product } from '../../src/product/model.js';
-import { resolveSecret } from '../../src/product/secret.js';
 import type { FilesTarget } from '../../src/product/targets.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import type { ExportedFile, ExportPlan, PartitionPlan, ServeTargetInput } from '../../workflows/types.js';
@@ -19,32 +19,19 @@ const DEFAULT_LINK_EXPIRY = '7d';
 const HEARTBEAT_EVERY_MS = 5_000;
 
 function filesTarget(product: Product, name: string): FilesTarget {
-  const target = product.serve.find((t) => t.name === name);
-  if (!target || target.kind !== 'files') throw inputError(`product ${product.name} has no files target ${name}`);
-  return target as FilesTarget;
+  try {
+    return filesTargetOf(product, name);
+  } catch (error) {
+    throw inputError((error as Error).message);
+  }
 }
 
 function compressionOf(target: FilesTarget): Compression {
   return target.compression ?? (target.format === 'parquet' ? 'snappy' : 'none');
 }
 
-/** The destination of a target, credentials read from the environment now (never stored, never logged). */
 function destinationOf(ctx: ServingContext, target: FilesTarget, product: Product): Destination {
-  const usedBy = `files target ${target.name} of ${product.name}`;
-  return openDestination(
-    {
-      to: target.to,
-      ...(target.endpoint !== undefined && { endpoint: target.endpoint }),
-      ...(target.region !== undefined && { region: target.region }),
-      ...(target.credentials && {
-        credentials: {
-          accessKeyId: resolveSecret(target.credentials.accessKeyId, usedBy),
-          secretAccessKey: resolveSecret(target.credentials.secretAccessKey, usedBy),
-        },
-      }),
-    },
-    { root: ctx.root },
-  );
+  return targetDestination(product, target, ctx.root);
 }
 
 /** A partition value as it may appear in a file name. */

@@ -8,6 +8,7 @@ import { devCommand } from './commands/dev.js';
 import { devserverCommand } from './commands/devserver.js';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
+import { revokeCommand } from './commands/revoke.js';
 import { sloCommand } from './commands/slo.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
@@ -28,6 +29,8 @@ Commands:
                                     run one product (or one of its targets) now and print the summary
   status [--env E]                  the latest run of every product in E
   slo [--env E] [--product P]       every SLO in E: SLI over the window, error budget left, fast burn, status
+  revoke <product> --target T --version v=<runId> [--env E]
+                                    take a published file version back: delete it, repoint _latest.json
   worker [--env E]                  poll E's task queue until SIGINT / SIGTERM
   devserver [--port 7233] [--database URL] [--max-payload-bytes N] [--max-history-bytes N]
                                     the embedded Temporal server alone
@@ -55,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       offline: { type: 'boolean', default: false },
       target: { type: 'string', multiple: true },
       product: { type: 'string' },
+      version: { type: 'string' },
       port: { type: 'string', default: '7233' },
       database: { type: 'string' },
       'max-payload-bytes': { type: 'string' },
@@ -90,6 +94,12 @@ async function main(argv: string[]): Promise<number> {
     case 'dev':
       expectArgs(0, 'dev [--once] [--json]');
       return devCommand(await loadProject(root), { once: values.once }, out);
+    case 'revoke': {
+      const usage = 'revoke <product> --target T --version v=<runId> [--env E] [--json]';
+      expectArgs(1, usage);
+      if (values.target?.length !== 1 || values.version === undefined) throw new UsageError(`usage: lastmile ${usage}`);
+      return revokeCommand(await loadProject(root), { env: values.env, product: rest[0]!, target: values.target[0]!, version: values.version }, out);
+    }
     case 'worker':
       expectArgs(0, 'worker [--env E]');
       return workerCommand(await loadProject(root), values.env, out);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runResult, startRun, type Session } from '../../src/runtime/session.js';
-import { killStrays, productModule, spawnCli } from '../support/cli.js';
+import { killStrays, productModule, runCli, spawnCli } from '../support/cli.js';
 import { startRuntime, type RuntimeHarness } from '../support/runtime-harness.js';
 
 const INVOICES = productModule({
@@ -117,6 +117,24 @@ describe('files targets', () => {
     expect(versions).toEqual([`v=${second.runId}`, `v=${third.runId}`].sort());
     const latest = JSON.parse(await readFile(exchange('invoices', '_latest.json'), 'utf8')) as { version: string };
     expect(latest.version).toBe(`v=${third.runId}`);
+  }, 120_000);
+
+  it('lastmile revoke takes the current version back and repoints _latest.json', async () => {
+    const before = JSON.parse(await readFile(exchange('invoices', '_latest.json'), 'utf8')) as { version: string };
+    const versions = (await readdir(exchange('invoices'))).filter((name) => name.startsWith('v=')).sort();
+    const other = versions.find((v) => v !== before.version)!;
+    const revoked = await runCli(['revoke', 'invoices', '--target', 'by_partner', '--version', before.version, '--root', rt.project.root, '--json'], { env: { TEMPORAL_ADDRESS: undefined } });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ version: before.version, deleted: 4, current: other });
+    expect(existsSync(exchange('invoices', before.version))).toBe(false);
+    const after = JSON.parse(await readFile(exchange('invoices', '_latest.json'), 'utf8')) as { version: string };
+    expect(after.version).toBe(other);
+    const rows = await warehouse.query(`select bool_or(published) as any from lastmile.file_manifests where run_id = $1`, [before.version.slice(2)]);
+    expect(rows.rows[0].any).toBe(false);
+    // a version that does not exist: exit 1, nothing changes
+    const again = await runCli(['revoke', 'invoices', '--target', 'by_partner', '--version', before.version, '--root', rt.project.root]);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(await readFile(exchange('invoices', '_latest.json'), 'utf8'))).toMatchObject({ version: other });
   }, 120_000);
 
   it('a blocked run publishes nothing', async () => {

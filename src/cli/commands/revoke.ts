@@ -1,0 +1,56 @@
+import { resolveEnvironment } from '../../config/resolve.js';
+import { revokeVersion } from '../../files/publish.js';
+import { filesTargetOf, targetDestination } from '../../files/target-destination.js';
+import type { Project } from '../../runtime/session.js';
+import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import type { Output } from '../output.js';
+
+export interface RevokeOptions {
+  env: string;
+  product: string;
+  target: string;
+  /** `v=<runId>` or the run id */
+  version: string;
+}
+
+/**
+ * `lastmile revoke <product> --target T --version v=<runId>`: takes a published version of a files target back —
+ * its files are deleted (so its download links stop working too), `_latest.json` moves to the newest version left
+ * (or goes when none is left), and the version's rows in `lastmile.file_manifests` are marked unpublished.
+ */
+export async function revokeCommand(project: Project, options: RevokeOptions, out: Output): Promise<number> {
+  const product = project.products.get(options.product);
+  if (!product) throw new UsageError(`no product named ${options.product}; the products are ${[...project.products.keys()].sort().join(', ')}`);
+  let target;
+  try {
+    target = filesTargetOf(product, options.target);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const runId = options.version.replace(/^v=/, '');
+  const env = resolveEnvironment(project.config, options.env);
+  const destination = targetDestination(product, target, project.root);
+  const result = await revokeVersion(destination, runId);
+  const warehouse = await openWarehouse(env, { root: project.root, seed: false });
+  try {
+    const marked = await warehouse.pool.query(
+      `update lastmile.file_manifests
+          set published = false, detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('revokedAt', now())
+        where run_id = $1 and env = $2 and product = $3 and target = $4`,
+      [runId, env.name, product.name, target.name],
+    );
+    const summary = { product: product.name, target: target.name, version: `v=${runId}`, deleted: result.deleted, current: result.pointer ? `v=${result.pointer}` : null, recordsMarked: marked.rowCount ?? 0 };
+    if (out.json) out.printJson(summary);
+    else {
+      out.print(
+        `revoked v=${runId} of ${product.name}/${target.name} in ${destination.description}: ${result.deleted} objects deleted; ` +
+          (result.pointer ? `_latest.json now points at v=${result.pointer}` : 'no version is left, _latest.json is gone'),
+      );
+    }
+    return result.deleted === 0 ? EXIT.failed : EXIT.ok;
+  } finally {
+    await warehouse.close();
+    await stopEmbeddedPostgres();
+  }
+}
