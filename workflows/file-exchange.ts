@@ -47,6 +47,7 @@ export async function fileExchange(input: ServeTargetInput): Promise<TargetResul
     bytes,
     detail:
       `published ${published.version} (${written.length} ${written.length === 1 ? 'file' : 'files'}) to ${plan.destination}` +
+      (published.consumers > 0 ? `; download links for ${published.consumers} ${published.consumers === 1 ? 'consumer' : 'consumers'} in lastmile.file_manifests` : '') +
       (removed.length > 0 ? `; retention removed ${removed.length} older ${removed.length === 1 ? 'version' : 'versions'}` : ''),
   };
 }

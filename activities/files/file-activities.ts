@@ -148,7 +148,7 @@ export function createFileActivities(ctx: ServingContext) {
     },
 
     /** Writes the manifest, verifies every file against it, moves `_latest.json`, and records the files. */
-    async publishVersion(input: ServeTargetInput & { files: ExportedFile[] }): Promise<{ version: string; links?: Record<string, { key: string; url: string; expiresAt: string }[]> }> {
+    async publishVersion(input: ServeTargetInput & { files: ExportedFile[] }): Promise<{ version: string; consumers: number }> {
       const { product, target, columns } = setting(input);
       const warehouse = await ctx.warehouse(input.env);
       const destination = destinationOf(ctx, target, product);
@@ -200,10 +200,15 @@ export function createFileActivities(ctx: ServingContext) {
            on conflict (run_id, target, path) do update set rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256,
              published = true, detail = excluded.detail`,
           [input.runId, product.name, input.env, target.name, file.key, target.format, file.rows, file.bytes, file.sha256,
-            JSON.stringify({ partition: file.partition, destination: destination.description, ...(links && { consumers: Object.keys(links) }) })],
+            JSON.stringify({
+              partition: file.partition,
+              destination: destination.description,
+              // each consumer's download link of this file (a bearer link: hand it to that consumer only)
+              ...(links && { links: Object.fromEntries(Object.entries(links).map(([consumer, list]) => [consumer, list.find((l) => l.key === file.key) ?? null])) }),
+            })],
         );
       }
-      return { version: versionPrefix(input.runId).replace(/\/$/, ''), ...(links && { links }) };
+      return { version: versionPrefix(input.runId).replace(/\/$/, ''), consumers: links ? Object.keys(links).length : 0 };
     },
 
     /** Deletes versions the target's retention no longer keeps (never the current one); returns their run ids. */

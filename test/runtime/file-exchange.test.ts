@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runResult, startRun, type Session } from '../../src/runtime/session.js';
 import { killStrays, productModule, runCli, spawnCli } from '../support/cli.js';
 import { startRuntime, type RuntimeHarness } from '../support/runtime-harness.js';
+import { startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { createHash } from 'node:crypto';
 
 const INVOICES = productModule({
   name: 'invoices',
@@ -214,4 +216,61 @@ export default defineConfig({ environments: { dev: { warehouse: { urlEnv: 'FX_WA
       await second.stop('SIGTERM', 30_000).catch(() => undefined);
     }
   }, 240_000);
+});
+
+describe('a files target on an S3-compatible bucket', () => {
+  let rt: RuntimeHarness;
+  let s3: S3TestServer;
+  const saved = { id: process.env.FX_S3_KEY_ID, secret: process.env.FX_S3_SECRET };
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    process.env.FX_S3_KEY_ID = s3.credentials.accessKeyId;
+    process.env.FX_S3_SECRET = s3.credentials.secretAccessKey;
+    rt = await startRuntime({
+      products: {
+        partner_feed: productModule({
+          name: 'partner_feed',
+          source: "select id, label from ${table('scratch.feed')}",
+          columns: [
+            { name: 'id', type: 'integer' },
+            { name: 'label', type: 'text' },
+          ],
+          serve: [
+            `files({ name: 'feed', format: 'jsonl', compression: 'gzip', to: 's3://${s3.bucket}/feeds/partner', endpoint: '${s3.endpoint}', region: '${s3.region}',
+              credentials: { accessKeyId: secret('FX_S3_KEY_ID'), secretAccessKey: secret('FX_S3_SECRET') }, consumers: ['ACME', 'GLOBEX'], linkExpiry: '1h' })`,
+          ],
+        }).replace("import { check,", "import { secret, check,"),
+      },
+      sql: `create schema scratch; create table scratch.feed as select i as id, 'label ' || i as label from generate_series(1, 1000) as i;`,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await rt?.close();
+    await s3?.close();
+    for (const [name, value] of [['FX_S3_KEY_ID', saved.id], ['FX_S3_SECRET', saved.secret]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('publishes the version to the bucket and gives each consumer a working download link', async () => {
+    const summary = await runResult(await startRun(rt.session, rt.product('partner_feed')));
+    expect(summary.status, summary.error).toBe('succeeded');
+    expect(summary.targets[0]).toMatchObject({ status: 'succeeded', rows: 1000 });
+    expect(summary.targets[0]!.detail).toMatch(/^published v=.* \(1 file\) to s3:\/\/exchange\/feeds\/partner.*; download links for 2 consumers/);
+    expect(summary.targets[0]!.detail).not.toContain(s3.credentials.secretAccessKey);
+    const { rows } = await rt.warehouse.query(`select path, sha256, detail from lastmile.file_manifests where run_id = $1`, [summary.runId]);
+    expect(rows).toHaveLength(1);
+    const links = rows[0].detail.links as Record<string, { url: string; expiresAt: string }>;
+    expect(Object.keys(links).sort()).toEqual(['ACME', 'GLOBEX']);
+    for (const link of Object.values(links)) {
+      const response = await fetch(link.url);
+      expect(response.status).toBe(200);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(rows[0].sha256);
+      expect(Date.parse(link.expiresAt) - Date.now()).toBeGreaterThan(50 * 60_000);
+    }
+  }, 120_000);
 });
