@@ -41,8 +41,8 @@ Options:
   --root DIR     project folder (default: the current directory)
   --debug        stack traces with errors
 
-Exit codes: 0 success · 1 a run failed or products/config are invalid · 2 bad command line · 3 something needed is
-unavailable (warehouse, Temporal, an environment variable)`;
+Exit codes: 0 success · 1 a run failed or was blocked, or products/config are invalid · 2 bad command line ·
+3 something needed is unavailable (warehouse, Temporal, an environment variable)`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -144,8 +144,10 @@ describe('lastmile list and command-line errors', () => {
   it('--help exits 0 with the commands and exit codes; no command exits 2 with the same text', async () => {
     const help = await cli('help');
     expect(help.code).toBe(0);
-    for (const command of ['dev', 'validate', 'list', 'run', 'status', 'worker', 'devserver']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
-    expect(help.stdout).toMatch(/Exit codes: 0 success · 1 .* · 2 bad command line · 3 /);
+    for (const command of ['dev', 'validate', 'list', 'run', 'status', 'slo', 'revoke', 'worker', 'devserver']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    }
+    expect(help.stdout).toMatch(/Exit codes: 0 success · 1 a run failed or was blocked.* · 2 bad command line ·\s+3 /);
     const nothing = await cli('nothing');
     expect(nothing.code).toBe(2);
     expect(nothing.stdout).toBe(help.stdout);
