@@ -3,7 +3,7 @@
  * defaults bring everything up, every example product runs once, and the runs are in the metadata store afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -75,5 +75,20 @@ describe('lastmile dev --once from a fresh clone', () => {
       expect(p.deployedVersion).toBe(p.version);
       expect(p.lastRun).toMatchObject({ runId: run.runId, status: 'succeeded', trigger: 'dev', gitSha: head, rows: run.rows, productVersion: p.version });
     }
+
+    // The trust layer ran for every example: checks in each run, a monitor each; ad_bids set its runaway bids aside.
+    for (const run of out.runs) expect(run.checks?.passed, run.product).toBeGreaterThan(0);
+    expect(out.runs.find((r) => r.product === 'ad_bids')!.checks).toMatchObject({ quarantined: 40, blocked: false });
+    for (const product of products) expect(dev.stderr).toContain(`SLO monitor started: lastmile/dev/${product}/slo-monitor`);
+    const slo = await runCli(['slo', '--json'], { cwd: clone, bin });
+    expect(slo.code, slo.stderr).toBe(0);
+    const statuses = json<{ product: string; slo: string; events: number }[]>(slo);
+    for (const product of products) {
+      expect(statuses.find((st) => st.product === product && st.slo === 'availability')?.events, product).toBe(1);
+    }
+    // The example file exchange published a version under exchange/.
+    const invoices = out.runs.find((r) => r.product === 'partner_invoices')!;
+    const latest = JSON.parse(await readFile(path.join(clone, 'exchange', 'partner-invoices', 'csv', '_latest.json'), 'utf8')) as { version: string };
+    expect(latest.version).toBe(`v=${invoices.runId}`);
   }, 200_000);
 });
