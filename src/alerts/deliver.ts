@@ -4,6 +4,7 @@
  * returns `already` instead of sending twice. Should the process die between the send and the record, the retry
  * sends again with the same `Idempotency-Key`, for the receiver to drop.
  */
+import { networkCause, scrub } from '../net/http-errors.js';
 import { resolveSecret } from '../product/secret.js';
 import type { ResolvedChannels, ResolvedWebhook } from './config.js';
 import { webhookLabel } from './config.js';
@@ -65,28 +66,4 @@ async function postWebhook(webhook: ResolvedWebhook, alert: AlertRecord, event: 
     const said = scrub(answer, url).replace(/\s+/g, ' ').trim().slice(0, 200);
     throw new AlertDeliveryError(`${label} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}${said ? `: ${said}` : ''}. The delivery is retried.`);
   }
-}
-
-/** What went wrong on the network, by error code only: Node's messages may quote the URL. */
-function networkCause(error: unknown, timeoutMs: number): string {
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs / 1000}s`;
-  const code = codeOf(error);
-  return code ? `network error ${code}` : 'network error';
-}
-
-function codeOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && /^[A-Z0-9_]+$/.test(code)) return code;
-  return codeOf((error as { cause?: unknown }).cause);
-}
-
-/** Removes the URL and the parts of it that may be a token (path segments, query values) from a receiver's answer. */
-function scrub(text: string, url: string): string {
-  const parsed = new URL(url);
-  const secrets = [url, parsed.pathname + parsed.search, ...parsed.pathname.split('/'), ...parsed.searchParams.values(), parsed.password]
-    .filter((part) => part.length >= 6)
-    .sort((a, b) => b.length - a.length);
-  return secrets.reduce((result, secret) => result.split(secret).join('***'), text);
 }
