@@ -2,6 +2,7 @@
 import type { ServingContext } from '../src/runtime/serving-context.js';
 import { createCheckActivities } from './checks/check-activities.js';
 import { createCoreActivities } from './core/run-activities.js';
+import { createDashboardActivities } from './dashboards/dashboard-activities.js';
 import { createFileActivities } from './files/file-activities.js';
 import { createMonitorActivities } from './slo/monitor-activities.js';
 import { createRunSloActivities } from './slo/run-slis.js';
@@ -13,6 +14,7 @@ export function createActivities(ctx: ServingContext) {
     ...createRunSloActivities(ctx),
     ...createMonitorActivities(ctx),
     ...createFileActivities(ctx),
+    ...createDashboardActivities(ctx),
   };
 }
 

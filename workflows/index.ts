@@ -2,3 +2,4 @@
 export { serveProduct } from './serve-product.js';
 export { sloMonitor, runFinishedSignal } from './slo-monitor.js';
 export { fileExchange } from './file-exchange.js';
+export { dashboardRefresh } from './dashboard-refresh.js';

@@ -2,11 +2,13 @@ import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from 
 import type { CheckActivities } from '../activities/checks/check-activities.js';
 import type { CoreActivities } from '../activities/core/run-activities.js';
 import type { RunSloActivities } from '../activities/slo/run-slis.js';
+import { failureMessage } from './failure.js';
 import { runKeyOf, targetWorkflowId } from './ids.js';
 import type {
   CheckOutcome,
   LatencyOutcome,
   PlannedTarget,
+  QueryLatency,
   RunPlan,
   RunStatus,
   RunSummary,
@@ -24,14 +26,6 @@ const warehouse = proxyActivities<CheckActivities & RunSloActivities>({
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: ['LastmileInputError'] },
 });
-
-function message(error: unknown): string {
-  if (error instanceof ApplicationFailure || error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error ? cause.message : error.message;
-  }
-  return String(error);
-}
 
 async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: string, target: PlannedTarget, checks: CheckOutcome): Promise<TargetResult> {
   const runId = plan.runId;
@@ -60,7 +54,7 @@ async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: stri
     await bookkeeping.recordTarget({ env: input.env, runId, result });
     return result;
   } catch (error) {
-    const failed: TargetResult = { name: target.name, kind: target.kind, status: 'failed', error: message(error) };
+    const failed: TargetResult = { name: target.name, kind: target.kind, status: 'failed', error: failureMessage(error) };
     await bookkeeping.recordTarget({ env: input.env, runId, result: failed });
     return failed;
   }
@@ -83,7 +77,7 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
   try {
     checks = await warehouse.checkProduct({ env, product, runId: plan.runId });
   } catch (failure) {
-    error = `reading the source failed: ${message(failure)}`;
+    error = `reading the source failed: ${failureMessage(failure)}`;
   }
 
   let status: RunStatus;
@@ -105,16 +99,19 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
 
   let latency: LatencyOutcome | undefined;
   const warnings = [...(checks?.warnings ?? [])];
-  if (status === 'succeeded' && plan.measuresLatency) {
+  // a dashboard target times its queries and reads its data's age; they join the run's latency and freshness SLIs
+  const measured = Object.assign({}, ...targets.map((t) => t.latency ?? {})) as Record<string, QueryLatency>;
+  const dataAge = targets.map((t) => t.dataAge).find((age) => age !== undefined);
+  if (status === 'succeeded' && (plan.measuresLatency || Object.keys(measured).length > 0)) {
     try {
-      latency = await warehouse.measureLatency({ env, product, runId: plan.runId });
+      latency = await warehouse.measureLatency({ env, product, runId: plan.runId, ...(Object.keys(measured).length > 0 && { measured }) });
     } catch (failure) {
-      warnings.push(`the serving queries could not be timed: ${message(failure)}`);
+      warnings.push(`the serving queries could not be timed: ${failureMessage(failure)}`);
     }
   }
   const rows = checks?.rows ?? 0;
   await bookkeeping.finishRun({ env, runId: plan.runId, status, rows, error, checks: checks && { ...checks, warnings } });
-  if (plan.hasSlo) await bookkeeping.recordRunSlis({ env, product, runId: plan.runId });
+  if (plan.hasSlo) await bookkeeping.recordRunSlis({ env, product, runId: plan.runId, ...(dataAge && { dataAge }) });
   await bookkeeping.notifyMonitor({ env, product }).catch(() => undefined);
 
   const summary: RunSummary = {

@@ -49,7 +49,29 @@ export interface TargetResult {
   bytes?: number;
   error?: string;
   detail?: string;
+  /** dashboard targets: the p50 / p95 of each dashboard query, timed after the refresh */
+  latency?: Record<string, QueryLatency>;
+  /** dashboard targets: how old the newest data was once refreshed */
+  dataAge?: DataAge;
 }
+
+/** How long one named query took: p50 and p95 over `samples` runs, in milliseconds. */
+export type QueryLatency = {
+  p50Ms: number;
+  p95Ms: number;
+  samples: number;
+};
+
+/** The newest value of a date or timestamp column of a refreshed object, and its age when measured. */
+export type DataAge = {
+  target: string;
+  object: string;
+  column: string;
+  /** ISO time of the newest value */
+  newest: string;
+  ageSeconds: number;
+  measuredAt: string;
+};
 
 /** What the checks of a run found (the verdict of `runChecks`, without the SQL). */
 export interface CheckOutcome {
@@ -76,7 +98,7 @@ export interface CheckOutcome {
 export interface LatencyOutcome {
   p95Ms: number;
   good: boolean;
-  queries: Record<string, { p50Ms: number; p95Ms: number; samples: number }>;
+  queries: Record<string, QueryLatency>;
 }
 
 export type RunStatus = 'succeeded' | 'failed' | 'blocked';
@@ -139,4 +161,34 @@ export interface ExportedFile {
   rows: number;
   bytes: number;
   sha256: string;
+}
+
+/** What a dashboard refresh will do: its objects with their dependencies, the BI tools to tell, the queries to time. */
+export interface RefreshPlan {
+  /** the physical schema of the objects */
+  schema: string;
+  objects: { name: string; strategy: 'concurrently' | 'swap'; dependsOn: string[] }[];
+  tools: { index: number; name: string; async: boolean; pollEveryMs: number; maxWaitMs: number }[];
+  queries: string[];
+}
+
+/** One object refreshed: how, how many rows, how long it took, and when (workflow tests read the order from it). */
+export interface ObjectRefreshed {
+  name: string;
+  strategy: 'concurrently' | 'swap';
+  action: 'refreshed' | 'rebuilt' | 'created';
+  reason?: string;
+  rows: number;
+  durationMs: number;
+  startedAt: string;
+  finishedAt: string;
+  /** a replaced relation still read by others, kept for now */
+  kept?: { relation: string; readBy: string[] };
+}
+
+/** What an asynchronous BI refresh reported when polled. */
+export interface BiRefreshState {
+  state: 'running' | 'done' | 'failed';
+  status: string;
+  message?: string;
 }

@@ -51,14 +51,17 @@ export function createMonitorActivities(ctx: ServingContext) {
 
       let freshnessAge: number | undefined;
       if (slo.freshness && lastDelivery?.finishedAt) {
-        freshnessAge = now.getTime() - lastDelivery.finishedAt.getTime();
+        // a dashboard measured its data's newest value at the last delivery: the data ages from there
+        const delivered = await warehouse.meta.listSli({ ...common, sli: 'freshness', since: lastDelivery.startedAt, limit: 20 });
+        const newest = newestData(delivered.find((m) => m.runId === lastDelivery.runId)?.detail);
+        freshnessAge = now.getTime() - (newest ?? lastDelivery.finishedAt).getTime();
         await warehouse.meta.recordSli({
           ...common,
           sli: 'freshness',
           value: freshnessAge / 1000,
           good: freshnessAge <= durationMs(slo.freshness),
           measuredAt: now,
-          detail: { lastDelivery: lastDelivery.finishedAt.toISOString(), by: 'monitor' },
+          detail: { lastDelivery: lastDelivery.finishedAt.toISOString(), ...(newest && { newest: newest.toISOString() }), by: 'monitor' },
         });
       }
 
@@ -251,3 +254,9 @@ class Incidents {
 }
 
 export type MonitorActivities = ReturnType<typeof createMonitorActivities>;
+
+/** The `newest` time a run's freshness measurement carries (dashboards measure it), if any. */
+function newestData(detail: unknown): Date | undefined {
+  const newest = typeof detail === 'object' && detail !== null ? (detail as { newest?: unknown }).newest : undefined;
+  return typeof newest === 'string' && !Number.isNaN(Date.parse(newest)) ? new Date(newest) : undefined;
+}

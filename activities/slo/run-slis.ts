@@ -4,7 +4,8 @@ import { durationMs } from '../../src/product/duration.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import { nextDeadlineAfter } from '../../src/slo/deadlines.js';
 import { monitorId } from '../../workflows/ids.js';
-import type { LatencyOutcome, SloMonitorInput } from '../../workflows/types.js';
+import type { DataAge, LatencyOutcome, QueryLatency, SloMonitorInput } from '../../workflows/types.js';
+import { timeQueries } from '../../src/warehouse/timing.js';
 import { MONITOR_TARGET } from '../../src/deploy/monitors.js';
 import { runSearchAttributes } from '../../src/temporal/names.js';
 import { productOf } from '../core/products.js';
@@ -12,67 +13,39 @@ import { productOf } from '../core/products.js';
 /** Default number of times each serving query is timed per run. */
 export const LATENCY_SAMPLES = 5;
 
-/** The q-quantile (0–1) of sorted values, nearest rank. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.max(1, Math.ceil(q * sorted.length));
-  return sorted[Math.min(sorted.length, rank) - 1]!;
-}
-
-const round = (ms: number): number => Math.round(ms * 100) / 100;
+export { quantile } from '../../src/warehouse/timing.js';
 
 /** What each run measures of the product's SLOs, and the hand-over to its SLO monitor. */
 export function createRunSloActivities(ctx: ServingContext) {
   return {
     /**
-     * Times each named serving query of `slo.latency` (`samples` runs each, after one untimed warm-up) and records
-     * the worst p95 as the run's `latency` SLI.
+     * Times each named serving query of `slo.latency` (`samples` runs each, after one untimed warm-up), adds the
+     * queries the run's targets timed (`measured`: a dashboard's queries), and records the worst p95 as the run's
+     * `latency` SLI — good when within `slo.latency.p95`.
      */
-    async measureLatency(input: { env: string; product: string; runId: string }): Promise<LatencyOutcome> {
+    async measureLatency(input: { env: string; product: string; runId: string; measured?: Record<string, QueryLatency> }): Promise<LatencyOutcome> {
       const product = productOf(ctx, input.product);
       const latency = product.slo?.latency;
-      if (!latency) throw new Error(`${product.name} declares no slo.latency`);
       const warehouse = await ctx.warehouse(input.env);
-      const samples = latency.samples ?? LATENCY_SAMPLES;
-      const queries: LatencyOutcome['queries'] = {};
-      const client = await warehouse.pool.connect();
-      try {
-        for (const [name, source] of Object.entries(latency.queries)) {
-          const text = resolveSql(source, warehouse.schemas);
-          await client.query(text);
-          const times: number[] = [];
-          for (let i = 0; i < samples; i++) {
-            const started = performance.now();
-            await client.query(text);
-            times.push(performance.now() - started);
-            Context.current().heartbeat({ query: name, sample: i + 1 });
-          }
-          times.sort((a, b) => a - b);
-          queries[name] = { p50Ms: round(quantile(times, 0.5)), p95Ms: round(quantile(times, 0.95)), samples };
-        }
-      } finally {
-        client.release();
-      }
+      const own = Object.fromEntries(Object.entries(latency?.queries ?? {}).map(([name, source]) => [name, resolveSql(source, warehouse.schemas)]));
+      const activity = Context.current();
+      const timed = await timeQueries(warehouse.pool, own, latency?.samples ?? LATENCY_SAMPLES, (query, sample) => activity.heartbeat({ query, sample }));
+      const queries: LatencyOutcome['queries'] = { ...(input.measured ?? {}), ...timed };
+      if (Object.keys(queries).length === 0) throw new Error(`${product.name} names no queries to time (slo.latency.queries, or a dashboard target's queries)`);
       const p95Ms = Math.max(...Object.values(queries).map((q) => q.p95Ms));
-      const good = p95Ms <= durationMs(latency.p95);
-      await warehouse.meta.recordSli({
-        product: product.name,
-        env: input.env,
-        runId: input.runId,
-        sli: 'latency',
-        value: p95Ms,
-        good,
-        detail: { queries, thresholdMs: durationMs(latency.p95) },
-      });
+      const thresholdMs = latency ? durationMs(latency.p95) : null;
+      const good = thresholdMs === null || p95Ms <= thresholdMs;
+      await warehouse.meta.recordSli({ product: product.name, env: input.env, runId: input.runId, sli: 'latency', value: p95Ms, good, detail: { queries, thresholdMs } });
       return { p95Ms, good, queries };
     },
 
     /**
      * Records the run's SLIs once it finished: `availability` (scheduled and dev runs: delivered, and on time when the
-     * product has a deadline), `defect_free` (the checks' defect-free share) and `freshness` (how old the consumers'
-     * data had become when this delivery replaced it). Idempotent: one measurement per run and SLI.
+     * product has a deadline), `defect_free` (the checks' defect-free share) and `freshness`: the age of the newest
+     * data a dashboard target measured after its refresh (`dataAge`), else how old the consumers' data had become
+     * when this delivery replaced it. Idempotent: one measurement per run and SLI.
      */
-    async recordRunSlis(input: { env: string; product: string; runId: string }): Promise<void> {
+    async recordRunSlis(input: { env: string; product: string; runId: string; dataAge?: DataAge }): Promise<void> {
       const product = productOf(ctx, input.product);
       const slo = product.slo;
       if (!slo) return;
@@ -98,7 +71,16 @@ export function createRunSloActivities(ctx: ServingContext) {
         const fraction = 1 - run.defectRate;
         await warehouse.meta.recordSli({ ...common, sli: 'defect_free', value: fraction, good: fraction >= slo.defectFree });
       }
-      if (slo.freshness !== undefined && delivered) {
+      if (slo.freshness !== undefined && delivered && input.dataAge) {
+        const age = input.dataAge;
+        await warehouse.meta.recordSli({
+          ...common,
+          sli: 'freshness',
+          value: age.ageSeconds,
+          good: age.ageSeconds * 1000 <= durationMs(slo.freshness),
+          detail: { newest: age.newest, object: age.object, column: age.column, target: age.target, measuredAt: age.measuredAt },
+        });
+      } else if (slo.freshness !== undefined && delivered) {
         const previous = (await warehouse.meta.listRuns({ env: input.env, product: product.name, status: 'succeeded', limit: 2 })).find(
           (r) => r.runId !== run.runId && r.finishedAt !== null && r.finishedAt.getTime() <= finishedAt.getTime(),
         );

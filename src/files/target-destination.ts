@@ -1,16 +1,12 @@
 import type { Product } from '../product/model.js';
 import { resolveSecret } from '../product/secret.js';
+import { targetOf } from '../product/target-of.js';
 import type { FilesTarget } from '../product/targets.js';
 import { openDestination, type Destination } from './destination.js';
 
 /** The files target `name` of a product, or an error naming the files targets it has. */
 export function filesTargetOf(product: Product, name: string): FilesTarget {
-  const target = product.serve.find((t) => t.name === name);
-  if (!target || target.kind !== 'files') {
-    const names = product.serve.filter((t) => t.kind === 'files').map((t) => t.name);
-    throw new Error(`product ${product.name} has no files target ${name}; its files targets are ${names.join(', ') || 'none'}`);
-  }
-  return target as FilesTarget;
+  return targetOf(product, name, 'files');
 }
 
 /** Where a files target writes, with its credentials read from the environment now (never stored, never logged). */

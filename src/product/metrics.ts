@@ -33,6 +33,8 @@ export function compileMetricQuery<C extends string, M extends string>(
   product: Product<C, M> | ProductDefinition<C, M>,
   query: MetricQuery<NoInfer<C>, NoInfer<M>>,
   schemas: SchemaMap = {},
+  /** The rows to aggregate, as SQL without parameters; default the product's source. */
+  from?: string,
 ): CompiledQuery {
   const valid: Product = toProduct(product);
   const problems = metricQueryProblems(valid, query);
@@ -54,7 +56,7 @@ export function compileMetricQuery<C extends string, M extends string>(
 
   const lines = [
     `select ${[...dimensions, ...measures].join(', ')}`,
-    `from (${resolveSource(valid, schemas)}) as s`,
+    `from (${from ?? resolveSource(valid, schemas)}) as s`,
     ...(conditions.length > 0 ? [`where ${conditions.join(' and ')}`] : []),
     ...(dimensions.length > 0 ? [`group by ${dimensions.join(', ')}`, `order by ${dimensions.join(', ')}`] : []),
   ];

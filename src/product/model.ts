@@ -25,8 +25,11 @@ export type DeliverBy = `${string}:${string} ${string}`;
 export interface LatencySloSpec {
   /** Largest allowed 95th percentile of each query's duration, e.g. `'800ms'`. */
   readonly p95: DurationText;
-  /** The queries the consumers run (what a dashboard or an API sends), by name. Each run times them after serving. */
-  readonly queries: { readonly [name: string]: Source };
+  /**
+   * The queries the consumers run (what an API or a report sends), by name. Each run times them after serving. A
+   * dashboard target's `queries` are timed as well; without either, there is nothing to time.
+   */
+  readonly queries?: { readonly [name: string]: Source };
   /** How often each query runs per measurement (default 5). */
   readonly samples?: number;
 }

@@ -1,5 +1,6 @@
 import { checkSpec } from './schemas/checks.js';
 import { checkColumns, defaultCheckName } from './checks.js';
+import { dashboardProblems } from './dashboard-rules.js';
 import type { Problem } from './problems.js';
 import { fieldPath } from './problems.js';
 import { didYouMean, listOf } from './suggest.js';
@@ -116,6 +117,7 @@ export function referenceProblems(raw: unknown, file?: string): Problem[] {
             }
           });
         });
+        for (const problem of dashboardProblems(target)) add([...path, ...problem.path], problem.message, problem.fix);
         break;
       }
       case 'reverseEtl': {
@@ -131,6 +133,18 @@ export function referenceProblems(raw: unknown, file?: string): Problem[] {
       }
     }
   });
+
+  // SLO: latency needs queries to time, its own or a dashboard's.
+  if (isRecord(at(raw, 'slo', 'latency')) && at(raw, 'slo', 'latency', 'queries') === undefined) {
+    const dashboardQueries = targets.some((target) => at(target, 'kind') === 'dashboard' && isRecord(at(target, 'queries')));
+    if (!dashboardQueries) {
+      add(
+        ['slo', 'latency', 'queries'],
+        'the latency objective has no queries to time',
+        "name the queries consumers run, e.g. queries: { top_suppliers: sql`select ...` }, or give a dashboard target its queries",
+      );
+    }
+  }
 
   // SLO: a delivery deadline needs a schedule that delivers.
   if (typeof at(raw, 'slo', 'deliverBy') === 'string' && targets.length > 0 && !targets.some((target) => isRecord(at(target, 'schedule')))) {

@@ -1,5 +1,6 @@
 import type { DurationText } from './duration.js';
 import type { SecretRef } from './secret.js';
+import type { Source } from './source.js';
 
 /** When a target runs: a five-field cron expression in an IANA time zone. */
 export interface Schedule {
@@ -78,17 +79,138 @@ export interface ShareTarget<C extends string = string> extends TargetBase {
   readonly expiresAfter?: DurationText;
 }
 
-/** A database object a dashboard reads: the named metrics grouped by dimensions, refreshed on every run. */
-export interface DashboardObject<C extends string = string, M extends string = string> {
+/**
+ * How a dashboard object is brought up to date, readers never seeing a half-done refresh:
+ * - `concurrently`: a materialized view with a unique index, refreshed by `REFRESH MATERIALIZED VIEW CONCURRENTLY`
+ *   (readers are never blocked; the refresh costs a diff against the old contents);
+ * - `swap`: a table built anew under another name, indexed, then swapped in by renames in one transaction (readers
+ *   wait only for the renames).
+ */
+export type RefreshStrategy = 'concurrently' | 'swap';
+
+interface DashboardObjectBase {
+  /** The object's name in the target's schema, snake_case. */
   readonly name: string;
+  /** Default `concurrently` when the object has a unique key, else `swap`. */
+  readonly refresh?: RefreshStrategy;
+  /** Other objects of this dashboard it reads (references written as `table('<schema>.<name>')` count as well). */
+  readonly dependsOn?: readonly string[];
+  /** Extra indexes for the dashboard's filters, each a list of columns. */
+  readonly indexes?: readonly (readonly string[])[];
+}
+
+/** A database object holding the named metrics of the product, grouped by dimensions (the semantic layer's SQL). */
+export interface MetricObject<C extends string = string, M extends string = string> extends DashboardObjectBase {
   readonly metrics: readonly M[];
+  /** Dimensions; they are also the object's unique key. */
   readonly by?: readonly C[];
 }
 
-/** Dashboard refresh: the objects behind a dashboard, rebuilt from the product's metrics. */
+/** A database object built from SQL: it may read warehouse tables and other objects of the dashboard. */
+export interface SqlObject extends DashboardObjectBase {
+  readonly sql: Source;
+  /** Columns identifying a row: the unique index `concurrently` needs. */
+  readonly uniqueKey?: readonly string[];
+}
+
+/** A database object a dashboard reads, refreshed on every run. */
+export type DashboardObject<C extends string = string, M extends string = string> = MetricObject<C, M> | SqlObject;
+
+/** Any BI tool: where it answers. */
+interface BiToolBase {
+  /** How the tool is named in results and errors; default the tool's kind. */
+  readonly name?: string;
+  /** The tool's base URL, e.g. `'https://metabase.example.com'`. */
+  readonly url: string;
+  /** How long one HTTP request may take (default `30s`). */
+  readonly timeout?: DurationText;
+}
+
+/** A generic webhook: POSTs a JSON `dashboard.refreshed` event (bearer token from `token`). */
+export interface WebhookTool extends Omit<BiToolBase, 'url'> {
+  readonly tool: 'webhook';
+  /** The URL, or `secret('...')` when the URL itself carries a token. */
+  readonly url: string | SecretRef;
+  readonly token?: SecretRef;
+}
+
+/** Metabase: invalidates the cached results of cards (questions) and dashboards (`POST /api/cache/invalidate`). */
+export interface MetabaseTool extends BiToolBase {
+  readonly tool: 'metabase';
+  /** A Metabase API key (sent as `x-api-key`). */
+  readonly apiKey: SecretRef;
+  readonly dashboards?: readonly number[];
+  readonly cards?: readonly number[];
+}
+
+/** Superset: warms the cache of charts (`PUT /api/v1/chart/warm_up_cache`), optionally with a dashboard's filters. */
+export interface SupersetTool extends BiToolBase {
+  readonly tool: 'superset';
+  /** An access token (sent as a bearer token). */
+  readonly token: SecretRef;
+  readonly charts: readonly number[];
+  /** The dashboard whose filters apply while warming. */
+  readonly dashboard?: number;
+}
+
+/**
+ * An asynchronous refresh (the pattern of Power BI dataset refresh and Tableau extract refresh): a request starts it,
+ * then lastmile polls until the tool reports done or failed, waiting on durable timers, within `timeout`.
+ */
+export interface AsyncRefreshTool extends Omit<BiToolBase, 'url'> {
+  readonly tool: 'asyncRefresh';
+  readonly name: string;
+  /** Where the refresh is started, e.g. `'https://api.powerbi.com/v1.0/myorg/datasets/<id>/refreshes'`. */
+  readonly url: string;
+  readonly token?: SecretRef;
+  /** Default `POST`. */
+  readonly method?: 'POST' | 'PUT';
+  /** JSON body of the start request. */
+  readonly body?: Readonly<Record<string, unknown>>;
+  /**
+   * Where to poll: a URL with `{id}` (the refresh id from the start response), absolute or relative to `url`.
+   * Default: the start response's `Location` header.
+   */
+  readonly pollUrl?: string;
+  /** Dotted path of the refresh id in the start response's JSON (default `id`, else the `RequestId` header). */
+  readonly idField?: string;
+  /** Dotted path of the status in a poll response (default `status`). */
+  readonly statusField?: string;
+  /** Status values meaning done (default `done`, `succeeded`, `success`, `completed`; compared case-insensitively). */
+  readonly done?: readonly string[];
+  /** Status values meaning failed (default `failed`, `error`, `cancelled`, `canceled`, `disabled`). */
+  readonly failed?: readonly string[];
+  /** Time between polls (default `30s`). */
+  readonly pollEvery?: DurationText;
+  /** The refresh fails when it is not done within this long (default `1h`). */
+  readonly maxWait?: DurationText;
+}
+
+export type BiTool = WebhookTool | MetabaseTool | SupersetTool | AsyncRefreshTool;
+
+/** Where the dashboard's data age is read: the newest value of a date or timestamp column of one object. */
+export interface DashboardFreshness {
+  readonly object: string;
+  readonly column: string;
+}
+
+/**
+ * Dashboard refresh: the objects behind a dashboard, refreshed in dependency order; then the BI tools are told, and
+ * the dashboard's queries are timed.
+ */
 export interface DashboardTarget<C extends string = string, M extends string = string> extends TargetBase {
   readonly kind: 'dashboard';
+  /** Logical schema the objects live in, mapped per environment like any other (default `dashboards`). */
+  readonly schema?: string;
   readonly objects: readonly DashboardObject<C, M>[];
+  /** BI tools to notify once the objects are refreshed. */
+  readonly bi?: readonly BiTool[];
+  /** The SQL the dashboard runs, by name: run after each refresh to warm caches and time it (the latency SLI). */
+  readonly queries?: { readonly [name: string]: Source };
+  /** How often each query is timed per run (default 5). */
+  readonly samples?: number;
+  /** The data's age after a refresh is the run's freshness SLI. */
+  readonly freshness?: DashboardFreshness;
 }
 
 /** An HTTP API receiving records in batches (a CRM, an ad platform). */

@@ -46,7 +46,8 @@ export const slo = strict(
           .record(snakeName('query name', 'top_suppliers'), source, expects("{ top_suppliers: sql`select ...` }"))
           .refine((value) => Object.keys(value).length > 0, {
             error: say('no queries are named', "name the queries consumers run, e.g. queries: { top_suppliers: sql`select ...` }"),
-          }),
+          })
+          .optional(),
         samples: z
           .number(expects('a whole number of runs, e.g. 5'))
           .int({ error: say("'{field}' is not a whole number", 'write a count such as 5') })

@@ -4,6 +4,7 @@ import { expects, say, shown, strict, variant } from '../issues.js';
 import type { Target, TargetSpec } from '../targets.js';
 import { atLeastOneBound, BOUNDS_MISSING, BOUNDS_REVERSED, boundsInOrder } from './checks.js';
 import { classification, columnName, duration, schedule, secretRef, snakeName, text } from './fields.js';
+import { asDashboardObjects, dashboardTarget } from './dashboard.js';
 
 const targetBase = {
   name: snakeName('target name', 'quality_review'),
@@ -63,25 +64,6 @@ const shareTarget = strict({
   rowFilter: columnName.optional(),
   mask: z.array(classification).optional(),
   expiresAfter: duration.optional(),
-});
-
-const dashboardObject = strict(
-  {
-    name: snakeName('object name', 'return_rate_weekly'),
-    metrics: z
-      .array(snakeName('metric name', 'return_rate'), expects("a list of metric names, e.g. ['return_rate']"))
-      .min(1, { error: say('the object names no metrics', "list the product's metrics it shows, e.g. metrics: ['return_rate']") }),
-    by: z.array(columnName).optional(),
-  },
-  "{ name: 'return_rate_weekly', metrics: ['return_rate'], by: ['week'] }",
-);
-
-const dashboardTarget = strict({
-  kind: z.literal('dashboard'),
-  ...targetBase,
-  objects: z
-    .array(dashboardObject, expects("a list of objects, e.g. [{ name: 'return_rate_weekly', metrics: ['return_rate'], by: ['week'] }]"))
-    .min(1, { error: say('the dashboard has no objects', "add the objects it reads: objects: [{ name: 'return_rate_weekly', metrics: ['return_rate'], by: ['week'] }]") }),
 });
 
 const httpDestination = strict({
@@ -145,6 +127,7 @@ export const TARGET_BUILDERS = 'build targets with files({...}), share({...}), d
 export const targetSpec = z.discriminatedUnion('kind', [filesTarget, shareTarget, dashboardTarget, reverseEtlTarget], variant('a serving target', 'kind', TARGET_BUILDERS));
 
 export const targetSchema = targetSpec.transform((spec): Target => {
+  if (spec.kind === 'dashboard') return { ...spec, objects: asDashboardObjects(spec.objects) };
   const target: TargetSpec = spec;
   if (target.kind !== 'reverseEtl') return target;
   return { ...target, key: typeof target.key === 'string' ? [target.key] : [...target.key] };
