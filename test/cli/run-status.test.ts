@@ -71,7 +71,8 @@ describe('lastmile run and status', () => {
     const workflowId = /^ {2}workflow (lastmile\/dev\/returns_by_supplier\/all\/\S+)$/m.exec(result.stdout)?.[1];
     expect(workflowId).toBeDefined();
     expect(result.stdout).toMatch(/^ {2}target\s+kind\s+status\s+rows\s+note$/m);
-    expect(result.stdout).toMatch(/^ {2}quality_review\s+dashboard\s+skipped\s+this version of lastmile cannot serve 'dashboard' targets yet$/m);
+    expect(result.stdout).toMatch(/^ {2}quality_review\s+dashboard\s+succeeded\s+\d+\s+refreshed dashboards\.return_rate_weekly \(created, \d+ rows, [\d.]+ s\), dashboards\.supplier_trend .*; queries p95 worst_suppliers_12w [\d.]+ ms/m);
+    expect(result.stdout).toMatch(/^ {2}latency: worst_suppliers_12w p50 [\d.]+ ms, p95 [\d.]+ ms; supplier_weeks/m);
     // It says which Temporal it used, and why.
     expect(result.stderr).toContain(`temporal: Temporal at ${services.address} (from $TEMPORAL_ADDRESS), namespace default`);
     expect(result.stderr).toContain(`started ${workflowId}`);
