@@ -39,7 +39,7 @@ export interface LatencySloSpec {
  * indicators (SLIs) in `lastmile.sli_measurements`; the SLO monitor measures freshness and deadlines between runs.
  */
 export interface SloSpec {
-  /** Data age: the served data is never older than this (newest value of the freshness check's column, else the delivery time). */
+  /** Data age: the served data is never older than this (the newest value of a dashboard's freshness column, else the time since the previous delivery). */
   readonly freshness?: DurationText;
   /** Share of scheduled runs in the window that deliver successfully and on time, in (0, 1], e.g. 0.99. */
   readonly availability?: number;

@@ -184,6 +184,13 @@ describe('refreshing dashboard objects', () => {
     expect(await dropReplaced(pool, 'dash', ['grand'])).toEqual([]);
   });
 
+  it('a half-built relation left by a killed attempt is dropped before the object is built again', async () => {
+    await pool.query('create table dash.grand__lm_new as select 1 as leftover');
+    expect(await refreshObject(pool, grand, { owner: OWNER })).toMatchObject({ action: 'rebuilt', rows: 1 });
+    expect(await relations()).toEqual(['by_group', 'grand', 'top_groups']);
+    expect(Object.keys((await pool.query('select * from dash.grand')).rows[0])).toEqual(['total', 'n']);
+  });
+
   it('never touches a relation lastmile did not create, nor one another target owns', async () => {
     await pool.query('create table dash.precious as select 42 as answer');
     const precious = object('precious', 'select 1 as answer', 'swap');
