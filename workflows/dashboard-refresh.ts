@@ -89,6 +89,10 @@ async function refreshInOrder(plan: RefreshPlan, refresh: (object: string) => Pr
       'LastmileRefreshFailed',
     );
   }
+  const stuck = plan.objects.filter((object) => !done.has(object.name)).map((object) => object.name);
+  if (stuck.length > 0) {
+    throw ApplicationFailure.nonRetryable(`the objects ${stuck.join(', ')} wait for each other (a dependency cycle); run lastmile validate`, 'LastmileInputError');
+  }
   return plan.objects.map((object) => done.get(object.name)!);
 }
 

@@ -17,9 +17,9 @@ const TOKEN = 'tok-4f1e9a7c2b';
 const API_KEY = 'mb-key-83d2e1';
 
 /** A product whose dashboard has two slow independent objects, objects built from them, and every BI tool kind. */
-function salesBoard(bi: string): string {
+function salesBoard(bi: string, name = 'sales_board', schema = 'dashboards'): string {
   return productModule({
-    name: 'sales_board',
+    name,
     source: "select id, region, day, amount, divisor from ${table('scratch.sales')}",
     columns: [
       { name: 'id', type: 'integer' },
@@ -34,17 +34,18 @@ function salesBoard(bi: string): string {
     serve: [
       `dashboard({
         name: 'board',
+        schema: '${schema}',
         objects: [
           { name: 'by_region_day', metrics: ['total_amount', 'orders'], by: ['region', 'day'] },
           { name: 'slow_regions', sql: sql\`select region, sum(amount) / min(divisor) as amount from \${table('scratch.sales')}, pg_sleep(1.5) group by region\`, uniqueKey: ['region'] },
           { name: 'slow_days', sql: sql\`select day, sum(amount) as amount from \${table('scratch.sales')}, pg_sleep(1.5) group by day\`, uniqueKey: ['day'] },
-          { name: 'combined', sql: sql\`select (select sum(amount) from \${table('dashboards.slow_regions')}) as by_region, (select sum(amount) from \${table('dashboards.slow_days')}) as by_day\`, refresh: 'swap' },
-          { name: 'daily', sql: sql\`select day, sum(total_amount) as total, sum(orders) as orders from \${table('dashboards.by_region_day')} group by day\`, uniqueKey: ['day'] },
+          { name: 'combined', sql: sql\`select (select sum(amount) from \${table('${schema}.slow_regions')}) as by_region, (select sum(amount) from \${table('${schema}.slow_days')}) as by_day\`, refresh: 'swap' },
+          { name: 'daily', sql: sql\`select day, sum(total_amount) as total, sum(orders) as orders from \${table('${schema}.by_region_day')} group by day\`, uniqueKey: ['day'] },
         ],
         bi: [${bi}],
         queries: {
-          top_days: sql\`select day, total from \${table('dashboards.daily')} order by total desc limit 5\`,
-          one_region: sql\`select day, total_amount from \${table('dashboards.by_region_day')} where region = 'north' order by day\`,
+          top_days: sql\`select day, total from \${table('${schema}.daily')} order by total desc limit 5\`,
+          one_region: sql\`select day, total_amount from \${table('${schema}.by_region_day')} where region = 'north' order by day\`,
         },
         samples: 3,
         freshness: { object: 'by_region_day', column: 'day' },
@@ -100,17 +101,26 @@ describe('dashboard targets', () => {
   let warehouse: pg.Pool;
   let session: Session;
   let bi: BiServer;
+  let slowBi: BiServer;
 
   beforeAll(async () => {
     setSecrets();
     bi = await startBiServer({ token: TOKEN, apiKey: API_KEY, refreshMs: 1500 });
-    rt = await startRuntime({ products: { sales_board: salesBoard(biTools(bi)) }, sql: SALES_SQL });
+    slowBi = await startBiServer({ token: TOKEN, refreshMs: 600_000 });
+    rt = await startRuntime({
+      products: {
+        sales_board: salesBoard(biTools(bi)),
+        slow_board: salesBoard(`{ tool: 'asyncRefresh', name: 'tableau', url: '${slowBi.url}/refreshes', token: secret('DASH_TEST_TOKEN'), pollEvery: '1s', maxWait: '3s' }`, 'slow_board', 'dash_slow'),
+      },
+      sql: SALES_SQL,
+    });
     ({ warehouse, session } = rt);
   }, 120_000);
 
   afterAll(async () => {
     await rt?.close();
     await bi?.close();
+    await slowBi?.close();
     restoreSecrets();
   });
 
@@ -237,6 +247,16 @@ describe('dashboard targets', () => {
     } finally {
       bi.setOutcome('done');
     }
+  }, 120_000);
+
+  it('waiting for an asynchronous refresh is bounded by maxWait', async () => {
+    const started = Date.now();
+    const summary = await runResult(await startRun(session, rt.product('slow_board')));
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/tableau: the refresh was not done within 3 s \(last status Unknown\)/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    // its objects were refreshed in its own schema before the tool was asked
+    expect((await warehouse.query(`select count(*)::int as n from dash_slow.by_region_day`)).rows[0].n).toBe(30);
   }, 120_000);
 });
 
