@@ -60,7 +60,7 @@ describe('lastmile slo', () => {
     expect(returns.map((s) => s.slo)).toEqual(['freshness', 'availability', 'defectFree', 'deliverBy', 'latency']);
     const [freshness, availability, defectFree, deliverBy, latency] = returns;
     expect(availability).toMatchObject({ env: 'dev', sli: 'availability', objective: 0.99, window: '28d', events: 100, good: 98, value: 0.98, budgetRemaining: -1, fastBurn: false, status: 'breached' });
-    expect(freshness).toMatchObject({ threshold: '≤ 26h', events: 2, good: 2, value: 1, budgetRemaining: 1, status: 'ok', current: { value: 25920, good: true, text: '7h 12m old' } });
+    expect(freshness).toMatchObject({ threshold: '≤ 8d', events: 2, good: 2, value: 1, budgetRemaining: 1, status: 'ok', current: { value: 25920, good: true, text: '7h 12m old' } });
     expect(Date.parse(freshness.current!.at)).toBeLessThan(Date.now());
     expect(defectFree).toMatchObject({ sli: 'defect_free', objective: 0.95, events: 3, status: 'ok', current: { text: '98.2 % defect-free' } });
     expect(defectFree.value).toBeCloseTo((1 + 0.96 + 0.982) / 3, 9);
@@ -92,7 +92,7 @@ describe('lastmile slo', () => {
     expect(lines[0]).toMatch(/^environment dev — embedded PostgreSQL .* UTC$/);
     expect(lines[1]).toMatch(/^product\s+slo\s+objective\s+threshold\s+current\s+window\s+sli\s+budget left\s+fast burn\s+status$/);
     expect(result.stdout).toMatch(/^returns_by_supplier\s+availability\s+99 %\s+delivered on time\s+28d\s+98 %\s+-100 %\s+no\s+breached$/m);
-    expect(result.stdout).toMatch(/^returns_by_supplier\s+freshness\s+99 %\s+≤ 26h\s+7h 12m old\s+28d\s+100 %\s+100 %\s+no\s+ok$/m);
+    expect(result.stdout).toMatch(/^returns_by_supplier\s+freshness\s+99 %\s+≤ 8d\s+7h 12m old\s+28d\s+100 %\s+100 %\s+no\s+ok$/m);
     expect(result.stdout).toMatch(/^returns_by_supplier\s+deliverBy\s+99 %\s+by 07:00 Europe\/Berlin\s+-\s+28d\s+-\s+-\s+-\s+no data$/m);
     expect(result.stdout).toMatch(/^plain_export\s+no SLO declared$/m);
     expect(result.stdout).toContain('fast burn (28d window): burn rate > 14.4 over both 56 min and 4 min 40 s, or > 6 over both 5h 36m and 28 min');
