@@ -276,6 +276,19 @@ export default defineConfig({ environments: { dev: { warehouse: { urlEnv: 'DASH_
       worker: false,
       products: {
         sales_board: salesBoard(`{ tool: 'asyncRefresh', name: 'powerbi', url: '${bi.url}/refreshes', token: secret('DASH_TEST_TOKEN'), pollEvery: '1s', maxWait: '2m' }`),
+        stuck_board: productModule({
+          name: 'stuck_board',
+          source: "select id, amount from ${table('scratch.sales')}",
+          columns: [
+            { name: 'id', type: 'integer' },
+            { name: 'amount', type: 'numeric(12,2)' },
+          ],
+          serve: [
+            `dashboard({ name: 'board', schema: 'dash_stuck', objects: [
+              { name: 'slow_total', sql: sql\`select sum(amount) as total from \${table('scratch.sales')}, pg_sleep(6)\`, refresh: 'swap' },
+            ] })`,
+          ],
+        }),
       },
       sql: SALES_SQL,
     });
@@ -311,6 +324,34 @@ export default defineConfig({ environments: { dev: { warehouse: { urlEnv: 'DASH_
       expect(summary.targets[0]!.detail).toMatch(/powerbi: refresh done \(Completed\)/);
       expect(bi.requests.filter((r) => r.method === 'POST' && r.path === '/refreshes')).toHaveLength(1);
       expect(polled()).toBeGreaterThan(pollsBefore);
+    } finally {
+      await second.stop('SIGTERM', 30_000).catch(() => undefined);
+    }
+  }, 240_000);
+
+  it('a worker killed in the middle of building an object: another worker builds it again, and nothing half-built is left', async () => {
+    const env = { DASH_WAREHOUSE_URL: process.env.DASH_WAREHOUSE_URL, TEMPORAL_ADDRESS: rt.devserver.address };
+    const first = spawnCli(['worker', '--root', rt.project.root], { env });
+    await first.waitFor(/worker ready for dev/, 120_000);
+    const handle = await startRun(rt.session, rt.product('stuck_board'));
+    const building = async () =>
+      (await rt.warehouse.query(`select count(*)::int as n from pg_stat_activity where query like '%slow_total__lm_new%' and state = 'active' and pid <> pg_backend_pid()`)).rows[0].n as number;
+    const deadline = Date.now() + 90_000;
+    while ((await building()) === 0) {
+      if (Date.now() > deadline) throw new Error(`the object was never built:\n${first.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    process.kill(-first.pid, 'SIGKILL');
+    await first.exited;
+    const second = spawnCli(['worker', '--root', rt.project.root], { env });
+    try {
+      const summary = await runResult(handle);
+      expect(summary.status, summary.error).toBe('succeeded');
+      expect(summary.targets[0]!.detail).toMatch(/refreshed dash_stuck\.slow_total \(created, 1 row/);
+      const total = await rt.warehouse.query(`select (select total from dash_stuck.slow_total)::text = (select sum(amount) from scratch.sales)::text as same`);
+      expect(total.rows[0].same).toBe(true);
+      const left = await rt.warehouse.query(`select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'dash_stuck' and c.relkind in ('r', 'm')`);
+      expect(left.rows.map((r) => r.relname)).toEqual(['slow_total']);
     } finally {
       await second.stop('SIGTERM', 30_000).catch(() => undefined);
     }
