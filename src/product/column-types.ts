@@ -101,3 +101,6 @@ export function oidName(oid: number): string {
 
 export const COLUMN_TYPE_HELP =
   "use a Postgres type: text, varchar(n), boolean, smallint, integer, bigint, numeric(p,s), real, double precision, date, time, timestamp, timestamptz, interval, json, jsonb, uuid or bytea";
+
+/** Type oids of date, timestamp and timestamptz: the columns whose newest value is an age. */
+export const DATE_TYPE_OIDS: ReadonlySet<number> = new Set([1082, 1114, 1184]);

@@ -1,4 +1,5 @@
-import { oidName, typeOid } from './column-types.js';
+import { probeDashboard } from '../dashboards/probe.js';
+import { DATE_TYPE_OIDS, oidName, typeOid } from './column-types.js';
 import { quoteIdent } from './identifiers.js';
 import type { Product } from './model.js';
 import type { Problem } from './problems.js';
@@ -21,12 +22,11 @@ export interface ContractCheckOptions {
   schemas?: SchemaMap;
 }
 
-const DATE_TYPES = new Set([1082, 1114, 1184]);
-
 /**
  * Checks each product against the warehouse without reading data (every probe is `limit 0`): the source runs, it
  * returns every contract column with the promised type, and each metric, row predicate, assertion and reference
- * compiles. Returns every problem found, naming the file and field.
+ * compiles, and each dashboard object and query runs (see src/dashboards/probe.ts). Returns every problem found,
+ * naming the file and field.
  */
 export async function checkContractAgainstWarehouse(products: readonly Product[], options: ContractCheckOptions): Promise<Problem[]> {
   const problems: Problem[] = [];
@@ -109,10 +109,14 @@ async function checkProduct(product: Product, { query, schemas = {} }: ContractC
       }
     } else if (check.type === 'freshness') {
       const oid = fields.get(check.column);
-      if (oid !== undefined && !DATE_TYPES.has(oid)) {
+      if (oid !== undefined && !DATE_TYPE_OIDS.has(oid)) {
         add(`checks[${index}].column`, `freshness needs a date or timestamp column, but '${check.column}' is ${oidName(oid)}`, 'point the check at a date, timestamp or timestamptz column');
       }
     }
+  }
+  for (const [index, target] of product.serve.entries()) {
+    if (target.kind !== 'dashboard') continue;
+    for (const problem of await probeDashboard(product, target, index, probe, schemas)) add(problem.path, problem.message, problem.fix);
   }
   return problems;
 }

@@ -54,12 +54,15 @@ export function resolveTable(ref: TableRef, schemas: SchemaMap = {}): string {
   return quoteQualified(schemas[ref.schema] ?? ref.schema, ref.name);
 }
 
-/** The physical SQL of a source: a query text, with every table placeholder replaced by its quoted physical name. */
-export function resolveSql(source: Source, schemas: SchemaMap = {}): string {
-  if (source.kind === 'table') return `select * from ${resolveTable(source, schemas)}`;
+/**
+ * The physical SQL of a source: a query text, with every table placeholder replaced by its quoted physical name (or
+ * by what `nameOf` says for it).
+ */
+export function resolveSql(source: Source, schemas: SchemaMap = {}, nameOf: (ref: TableRef) => string = (ref) => resolveTable(ref, schemas)): string {
+  if (source.kind === 'table') return `select * from ${nameOf(source)}`;
   let text = source.parts[0] ?? '';
   source.tables.forEach((ref, index) => {
-    text += resolveTable(ref, schemas) + (source.parts[index + 1] ?? '');
+    text += nameOf(ref) + (source.parts[index + 1] ?? '');
   });
   return text.trim().replace(/;\s*$/, '');
 }

@@ -97,6 +97,59 @@ describe('checking contracts against a real warehouse', () => {
     await rm(file);
   });
 
+  it('checks dashboard objects and queries before any object exists: SQL, key and index columns, freshness, queries', async () => {
+    const objects = "objects: [{ name: 'return_rate_weekly', metrics: ['return_rate'], by: ['supplier_id', 'week'] }],";
+    const good = await project.write(
+      'products/board_ok.ts',
+      edit(validProductModule('board_ok'), [
+        [
+          objects,
+          `objects: [
+        { name: 'return_rate_weekly', metrics: ['return_rate'], by: ['supplier_id', 'week'] },
+        { name: 'latest', sql: sql\`select supplier_id, max(week) as week from \${table('dashboards.return_rate_weekly')} w group by supplier_id\`, uniqueKey: ['supplier_id'], indexes: [['week']] },
+      ],
+      queries: { top: sql\`select * from \${table('dashboards.latest')} order by week desc limit 5\` },
+      freshness: { object: 'latest', column: 'week' },`,
+        ],
+      ]),
+    );
+    expect(await checkContractAgainstWarehouse(await loadProducts({ dir: project.productsDir }), { query })).toEqual([]);
+    await rm(good);
+
+    const file = await project.write(
+      'products/board_broken.ts',
+      edit(validProductModule('board_broken'), [
+        [
+          objects,
+          `objects: [
+        { name: 'return_rate_weekly', metrics: ['return_rate'], by: ['supplier_id', 'week'] },
+        { name: 'latest', sql: sql\`select supplier_id, max(week) as week, count(*) as weeks from \${table('dashboards.return_rate_weekly')} group by supplier_id\`, uniqueKey: ['supplier'], indexes: [['wek']] },
+        { name: 'broken', sql: sql\`select suplier_id from \${table('marts.returns_weekly')}\`, refresh: 'swap' },
+        { name: 'reads_broken', sql: sql\`select * from \${table('dashboards.broken')}\`, refresh: 'swap' },
+      ],
+      queries: { top: sql\`select supplier_name from \${table('dashboards.latest')}\` },
+      freshness: { object: 'latest', column: 'weeks' },`,
+        ],
+      ]),
+    );
+    const problems = await checkContractAgainstWarehouse(await loadProducts({ dir: project.productsDir }), { query });
+    expect(problems.map((problem) => [problem.file, problem.path])).toEqual([
+      [file, 'serve[0].objects[1].uniqueKey[0]'],
+      [file, 'serve[0].objects[1].indexes[0][0]'],
+      [file, 'serve[0].objects[2].sql'],
+      [file, 'serve[0].objects[3].sql'],
+      [file, 'serve[0].freshness.column'],
+      [file, 'serve[0].queries.top'],
+    ]);
+    expect(problems[0]!.message).toMatch(/the unique key column 'supplier' is not a column of object 'latest' \(it returns 'supplier_id', 'week' and 'weeks'\)/);
+    expect(problems[1]!.fix).toMatch(/Did you mean 'week'/);
+    expect(problems[2]!.message).toMatch(/column "suplier_id" does not exist/);
+    expect(problems[3]!.fix).toMatch(/fix 'broken' first/);
+    expect(problems[4]!.message).toMatch(/'weeks' of object 'latest' is not a date or timestamp/);
+    expect(problems[5]!.message).toMatch(/column "supplier_name" does not exist/);
+    await rm(file);
+  });
+
   it('reports a source that fails, and resolves logical schemas through the environment map', async () => {
     const file = await project.write(
       'products/test_only.ts',
