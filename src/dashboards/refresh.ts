@@ -19,6 +19,8 @@ export const OLD_INFIX = '__lm_old_';
 /** A swap waiting longer than this for readers gives way and tries again (new readers queue behind a waiting swap). */
 export const LOCK_TIMEOUT_MS = 2000;
 export const SWAP_ATTEMPTS = 30;
+/** First key of the advisory locks that serialise refreshes of one object (the second is a hash of its name). */
+const LOCK_SPACE = 0x4c4d4431; // 'LMD1'
 
 export interface RefreshOutcome {
   name: string;
@@ -132,6 +134,9 @@ export async function refreshObject(pool: pg.Pool, object: CompiledObject, optio
   const started = performance.now();
   const client = await pool.connect();
   try {
+    // One refresh of an object at a time (a scheduled run and a manual one may overlap): the next waits, then
+    // refreshes again. The lock belongs to this connection, so it dies with a killed worker.
+    await client.query(`select pg_advisory_lock(${LOCK_SPACE}, hashtext($1))`, [`${object.schema}.${object.name}`]);
     await client.query(`create schema if not exists ${quoteIdent(object.schema)}`);
     const found = await existing(client, object.schema, object.name);
     if (found) assertOwned(object, found, options.owner);
@@ -163,6 +168,7 @@ export async function refreshObject(pool: pg.Pool, object: CompiledObject, optio
       ...(kept && { kept }),
     };
   } finally {
+    await client.query(`select pg_advisory_unlock(${LOCK_SPACE}, hashtext($1))`, [`${object.schema}.${object.name}`]).catch(() => undefined);
     client.release();
   }
 }

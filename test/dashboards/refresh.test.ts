@@ -15,6 +15,7 @@ function object(name: string, sql: string, strategy: CompiledObject['strategy'],
 }
 
 const byGroup = object('by_group', 'select k, sum(v)::bigint as total, count(*)::bigint as n from src.sales group by k', 'concurrently', ['k']);
+const top = object('top_groups', 'select k, total from dash.by_group where total > 0', 'concurrently', ['k'], ['by_group']);
 const grand = object('grand', 'select sum(total)::bigint as total, sum(n)::bigint as n from dash.by_group', 'swap', [], ['by_group']);
 
 let pgServer: TestPostgres;
@@ -160,7 +161,6 @@ describe('refreshing dashboard objects', () => {
 
   it('a changed definition rebuilds the view, and a view reading it is rebuilt too before the replaced one is dropped', async () => {
     await pool.query('update src.sales set d = 1');
-    const top = object('top_groups', 'select k, total from dash.by_group where total > 0', 'concurrently', ['k'], ['by_group']);
     await refreshObject(pool, top, { owner: OWNER });
     const changed = object('by_group', 'select k, sum(v)::bigint as total, count(*)::bigint as n, max(id) as last_id from src.sales group by k', 'concurrently', ['k']);
     const rebuilt = await refreshObject(pool, changed, { owner: OWNER });
@@ -182,6 +182,13 @@ describe('refreshing dashboard objects', () => {
     expect(left).toEqual([{ relation: outcome.kept!.relation, readBy: ['dash.user_view'] }]);
     await pool.query('drop view dash.user_view');
     expect(await dropReplaced(pool, 'dash', ['grand'])).toEqual([]);
+  });
+
+  it('two refreshes of the same object at once (overlapping runs) take turns and both succeed', async () => {
+    const outcomes = await Promise.all([refreshObject(pool, grand, { owner: OWNER }), refreshObject(pool, grand, { owner: OWNER }), refreshObject(pool, top, { owner: OWNER }), refreshObject(pool, top, { owner: OWNER })]);
+    expect(outcomes.map((o) => o.action)).toEqual(['rebuilt', 'rebuilt', 'refreshed', 'refreshed']);
+    expect((await pool.query('select n from dash.grand')).rows[0]).toEqual({ n: String(ROWS) });
+    expect(await relations()).toEqual(['by_group', 'grand', 'top_groups']);
   });
 
   it('a half-built relation left by a killed attempt is dropped before the object is built again', async () => {
