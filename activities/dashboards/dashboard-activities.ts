@@ -80,7 +80,7 @@ export function createDashboardActivities(ctx: ServingContext) {
     runId: input.runId,
     objects: objects.map((object) => `${object.schema}.${object.name}`),
     refreshedAt: new Date().toISOString(),
-    idempotencyKey: `${input.runId}/${input.target}/${toolName(tool)}`,
+    idempotencyKey: `${input.runId}/${input.target}`,
     signal: Context.current().cancellationSignal,
   });
 

@@ -163,6 +163,7 @@ describe('dashboard targets', () => {
     // the BI tools, told after the refresh, each with its credentials
     const hook = bi.requests.find((r) => r.path === '/hook')!;
     expect(hook.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(hook.headers['idempotency-key']).toBe(`${summary.runId}/board/webhook`);
     expect(hook.body).toMatchObject({ event: 'dashboard.refreshed', product: 'sales_board', env: 'dev', target: 'board', runId: summary.runId });
     expect((hook.body as { objects: string[] }).objects).toContain('dashboards.combined');
     const metabase = bi.requests.find((r) => r.path === '/api/cache/invalidate')!;
