@@ -157,6 +157,7 @@ export async function refreshObject(pool: pg.Pool, object: CompiledObject, optio
       return { name: object.name, strategy: object.strategy, action: 'refreshed', rows, durationMs: performance.now() - started };
     }
     const rows = await build(client, object, options.owner);
+    if (found) await copyGrants(client, found.oid, quoteQualified(object.schema, object.name + NEW_SUFFIX));
     const kept = await swapIn(client, object, found, options);
     return {
       name: object.name,
@@ -196,6 +197,23 @@ async function build(client: pg.ClientBase, object: CompiledObject, owner: strin
   await client.query(`analyze ${relation}`);
   await client.query(`comment on ${kind} ${relation} is ${literal(ownerComment(owner, object.hash))}`);
   return created.rowCount ?? 0;
+}
+
+/**
+ * Gives the new relation the privileges the current one had (a BI tool's read-only role keeps reading after a swap).
+ * The owner's own privileges are implicit and not copied.
+ */
+async function copyGrants(client: pg.ClientBase, fromOid: number, to: string): Promise<void> {
+  const { rows } = await client.query<{ grantee: string | null; privilege: string; grantable: boolean }>(
+    `select case when a.grantee = 0 then null else a.grantee::regrole::text end as grantee, a.privilege_type as privilege, a.is_grantable as grantable
+       from pg_class c cross join lateral aclexplode(c.relacl) as a
+      where c.oid = $1 and a.grantee <> c.relowner`,
+    [fromOid],
+  );
+  for (const grant of rows) {
+    // GRANT … ON TABLE covers materialized views too; regrole::text is already quoted where the name needs it
+    await client.query(`grant ${grant.privilege} on table ${to} to ${grant.grantee ?? 'public'}${grant.grantable ? ' with grant option' : ''}`);
+  }
 }
 
 function literal(text: string): string {

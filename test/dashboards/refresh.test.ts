@@ -191,6 +191,19 @@ describe('refreshing dashboard objects', () => {
     expect(await relations()).toEqual(['by_group', 'grand', 'top_groups']);
   });
 
+  it("the privileges of an object survive its rebuild: a BI tool's read-only role keeps reading", async () => {
+    await pool.query(`create role "bi reader"; grant usage on schema dash to "bi reader"; grant select on dash.grand, dash.top_groups to "bi reader"`);
+    await pool.query(`grant select on dash.grand to public`);
+    expect(await refreshObject(pool, grand, { owner: OWNER })).toMatchObject({ action: 'rebuilt' });
+    const changedTop = object('top_groups', 'select k, total, n from dash.by_group where total > 0', 'concurrently', ['k'], ['by_group']);
+    expect(await refreshObject(pool, changedTop, { owner: OWNER })).toMatchObject({ action: 'rebuilt', reason: 'its definition changed' });
+    const { rows } = await pool.query(
+      `select has_table_privilege('bi reader', 'dash.grand', 'select') as grand, has_table_privilege('bi reader', 'dash.top_groups', 'select') as top,
+              has_table_privilege('bi reader', 'dash.grand', 'insert') as insert, (select relacl::text from pg_class where oid = 'dash.grand'::regclass) like '%=r/%' as public`,
+    );
+    expect(rows[0]).toEqual({ grand: true, top: true, insert: false, public: true });
+  });
+
   it('a half-built relation left by a killed attempt is dropped before the object is built again', async () => {
     await pool.query('create table dash.grand__lm_new as select 1 as leftover');
     expect(await refreshObject(pool, grand, { owner: OWNER })).toMatchObject({ action: 'rebuilt', rows: 1 });
