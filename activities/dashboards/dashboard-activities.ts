@@ -8,14 +8,13 @@ import { quoteIdent } from '../../src/product/identifiers.js';
 import type { Product } from '../../src/product/model.js';
 import { resolveSql } from '../../src/product/source.js';
 import { targetOf } from '../../src/product/target-of.js';
-import type { AsyncRefreshTool, BiTool, DashboardTarget } from '../../src/product/targets.js';
+import type { BiTool, DashboardTarget } from '../../src/product/targets.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import { timeQueries } from '../../src/warehouse/timing.js';
 import type { BiRefreshState, DataAge, ObjectRefreshed, QueryLatency, RefreshPlan, ServeTargetInput } from '../../workflows/types.js';
+import { withHeartbeat } from '../core/heartbeat.js';
 import { inputError, productOf } from '../core/products.js';
 
-/** Well inside the workflow's heartbeat timeout. */
-const HEARTBEAT_EVERY_MS = 5_000;
 const DEFAULT_POLL_EVERY = '30s';
 const DEFAULT_MAX_WAIT = '1h';
 const DEFAULT_SAMPLES = 5;
@@ -40,12 +39,6 @@ function dashboardTarget(product: Product, name: string): DashboardTarget {
 /** Who owns the objects of a target, written on each (another target may not take them over). */
 function ownerOf(input: ServeTargetInput): string {
   return `product ${input.product}, target ${input.target}, env ${input.env}`;
-}
-
-function withHeartbeat<T>(work: Promise<T>, details: () => unknown): Promise<T> {
-  const activity = Context.current();
-  const beat = setInterval(() => activity.heartbeat(details()), HEARTBEAT_EVERY_MS);
-  return work.finally(() => clearInterval(beat));
 }
 
 function biFailure(tool: BiTool, error: unknown): Error {
@@ -95,8 +88,8 @@ export function createDashboardActivities(ctx: ServingContext) {
           index,
           name: toolName(tool),
           async: tool.tool === 'asyncRefresh',
-          pollEveryMs: durationMs((tool as AsyncRefreshTool).pollEvery ?? DEFAULT_POLL_EVERY),
-          maxWaitMs: durationMs((tool as AsyncRefreshTool).maxWait ?? DEFAULT_MAX_WAIT),
+          pollEveryMs: durationMs((tool.tool === 'asyncRefresh' ? tool.pollEvery : undefined) ?? DEFAULT_POLL_EVERY),
+          maxWaitMs: durationMs((tool.tool === 'asyncRefresh' ? tool.maxWait : undefined) ?? DEFAULT_MAX_WAIT),
         })),
         queries: Object.keys(target.queries ?? {}),
       };

@@ -11,12 +11,11 @@ import type { Product } from '../../src/product/model.js';
 import type { FilesTarget } from '../../src/product/targets.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import type { ExportedFile, ExportPlan, PartitionPlan, ServeTargetInput } from '../../workflows/types.js';
+import { withHeartbeat } from '../core/heartbeat.js';
 import { inputError, productOf } from '../core/products.js';
 
 const DEFAULT_FILE_NAME = '{product}-{partition}.{ext}';
 const DEFAULT_LINK_EXPIRY = '7d';
-/** Well inside the workflow's 30 s heartbeat timeout. */
-const HEARTBEAT_EVERY_MS = 5_000;
 
 function filesTarget(product: Product, name: string): FilesTarget {
   try {
@@ -120,11 +119,9 @@ export function createFileActivities(ctx: ServingContext) {
       const key = `${versionPrefix(input.runId)}${input.partition.file}`;
       const upload = destination.write(key);
       const byName = new Map(product.contract.columns.map((c) => [c.name, c] as const));
-      // Heartbeat on a clock, not only on progress: a query may think for minutes before its first row.
       let progress = { rows: 0, bytes: 0 };
-      const beat = setInterval(() => activity.heartbeat(progress), HEARTBEAT_EVERY_MS);
       try {
-        const result = await exportRows({
+        const result = await withHeartbeat(exportRows({
           pool: warehouse.pool,
           query: partitionQuery(served, columns, product, input.partition, target.splitBy),
           columns: columns.map((name) => ({ name, type: byName.get(name)!.type })),
@@ -136,14 +133,12 @@ export function createFileActivities(ctx: ServingContext) {
             activity.heartbeat(p);
           },
           signal: activity.cancellationSignal,
-        });
+        }), () => progress);
         const info = await upload.done();
         return { key: info.key, partition: input.partition.id, rows: result.rows, bytes: result.bytes, sha256: result.sha256 };
       } catch (error) {
         await upload.abort().catch(() => undefined);
         throw error;
-      } finally {
-        clearInterval(beat);
       }
     },
 

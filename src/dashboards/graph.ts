@@ -1,6 +1,7 @@
 /**
  * The dependency graph of a dashboard's objects: which objects each one reads (declared with `dependsOn`, or
- * referenced as `table('<schema>.<object>')` in its SQL), the cycles that make an order impossible, and the order.
+ * referenced as `table('<schema>.<object>')` in its SQL) and the cycles that make an order impossible. The order itself
+ * is the workflow's: an object starts once everything it reads is done (workflows/dashboard-refresh.ts).
  */
 
 /** What the graph needs of an object. */
@@ -48,36 +49,4 @@ export function findCycle(graph: ReadonlyMap<string, readonly string[]>): string
     if (cycle) return cycle;
   }
   return undefined;
-}
-
-/**
- * The objects in waves: each wave's objects depend only on earlier waves, so a wave may refresh in parallel.
- * Throws on a cycle (validation reports cycles before anything runs).
- */
-export function waves(graph: ReadonlyMap<string, readonly string[]>): string[][] {
-  const cycle = findCycle(graph);
-  if (cycle) throw new Error(`the dashboard objects depend on each other in a cycle: ${cycle.join(' → ')}`);
-  const placed = new Set<string>();
-  const result: string[][] = [];
-  while (placed.size < graph.size) {
-    const wave = [...graph.keys()].filter((name) => !placed.has(name) && (graph.get(name) ?? []).every((dep) => placed.has(dep)));
-    wave.forEach((name) => placed.add(name));
-    result.push(wave);
-  }
-  return result;
-}
-
-/** Every object that reads `name`, directly or through others. */
-export function dependents(graph: ReadonlyMap<string, readonly string[]>, name: string): string[] {
-  const found = new Set<string>();
-  const walk = (target: string): void => {
-    for (const [node, deps] of graph) {
-      if (deps.includes(target) && !found.has(node)) {
-        found.add(node);
-        walk(node);
-      }
-    }
-  };
-  walk(name);
-  return [...found];
 }

@@ -25,11 +25,11 @@ export interface CompiledObject {
 }
 
 /** `concurrently` when the object has a unique key, else `swap`, unless it says. */
-export function strategyOf(object: DashboardObject): RefreshStrategy {
+function strategyOf(object: DashboardObject): RefreshStrategy {
   return object.refresh ?? (uniqueKeyOf(object).length > 0 ? 'concurrently' : 'swap');
 }
 
-export function uniqueKeyOf(object: DashboardObject): string[] {
+function uniqueKeyOf(object: DashboardObject): string[] {
   return [...('sql' in object ? (object.uniqueKey ?? []) : (object.by ?? []))];
 }
 

@@ -13,8 +13,8 @@ import { quoteIdent, quoteQualified } from '../product/identifiers.js';
 import { relationOf, type CompiledObject } from './objects.js';
 
 /** Suffix of the relation being built, and the prefix of the replaced ones awaiting their drop. */
-export const NEW_SUFFIX = '__lm_new';
-export const OLD_INFIX = '__lm_old_';
+const NEW_SUFFIX = '__lm_new';
+const OLD_INFIX = '__lm_old_';
 
 /** A swap waiting longer than this for readers gives way and tries again (new readers queue behind a waiting swap). */
 export const LOCK_TIMEOUT_MS = 2000;
@@ -58,7 +58,7 @@ export class ObjectNotOwned extends Error {
 }
 
 /** The comment lastmile writes on each object: its owner and definition hash (read back to detect changes). */
-export function ownerComment(owner: string, hash: string): string {
+function ownerComment(owner: string, hash: string): string {
   return `${COMMENT_PREFIX} (${owner}); definition ${hash}`;
 }
 
