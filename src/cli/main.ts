@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { ValidationError, formatProblems } from '../product/problems.js';
 import { loadProject } from '../runtime/session.js';
 import { openSession } from '../runtime/session.js';
@@ -15,6 +15,7 @@ import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
+import { sdkRuntimeOptions } from './sdk-runtime.js';
 
 const HELP = `lastmile — data products as code, served by durable Temporal workflows
 
@@ -73,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? EXIT.ok : EXIT.usage;
   }
   // lastmile stops its workers itself on SIGINT / SIGTERM (see signals.ts), after draining them.
-  Runtime.install({ logger: sdkLogger(values.debug), shutdownSignals: [] });
+  Runtime.install(sdkRuntimeOptions(values.debug));
   const root = values.root ?? process.cwd();
   const expectArgs = (n: number, usage: string): void => {
     if (rest.length !== n) throw new UsageError(`usage: lastmile ${usage}`);
@@ -143,20 +144,6 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command ${command}; run lastmile --help for the list`);
   }
-}
-
-/**
- * The Temporal SDK's log: everything with its details under --debug; otherwise warnings and errors as one line each
- * (a failed run's activity errors come back in its summary, without the SDK's stack traces).
- */
-function sdkLogger(debug: boolean): DefaultLogger {
-  if (debug) return new DefaultLogger('INFO');
-  return new DefaultLogger('WARN', ({ level, message, meta }) => {
-    const error = (meta as { error?: unknown } | undefined)?.error;
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    const reason = cause instanceof Error ? `: ${cause.message.split('\n')[0]}` : '';
-    process.stderr.write(`temporal ${level.toLowerCase()}: ${message}${reason}\n`);
-  });
 }
 
 function report(error: unknown, out: Pick<Output, 'debug'>): number {

@@ -1,0 +1,28 @@
+import { DefaultLogger, type RuntimeOptions } from '@temporalio/worker';
+
+/**
+ * How the CLI installs the Temporal SDK's runtime: lastmile owns SIGINT/SIGTERM (src/cli/signals.ts), and every SDK
+ * log line — the TypeScript side's and the native core's, which core would otherwise print to stdout by itself — goes
+ * to stderr through one logger, so stdout holds only what a command prints (`--json` stays JSON).
+ */
+export function sdkRuntimeOptions(debug: boolean): RuntimeOptions {
+  return {
+    logger: sdkLogger(debug),
+    shutdownSignals: [],
+    telemetryOptions: { logging: { filter: { core: debug ? 'INFO' : 'WARN', other: 'ERROR' }, forward: {} } },
+  };
+}
+
+/**
+ * The SDK's log: everything with its details under --debug; otherwise warnings and errors as one line each (a failed
+ * run's activity errors come back in its summary, without the SDK's stack traces). Both on stderr.
+ */
+function sdkLogger(debug: boolean): DefaultLogger {
+  if (debug) return new DefaultLogger('INFO'); // DefaultLogger's own output goes to stderr
+  return new DefaultLogger('WARN', ({ level, message, meta }) => {
+    const error = (meta as { error?: unknown } | undefined)?.error;
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const reason = cause instanceof Error ? `: ${cause.message.split('\n')[0]}` : '';
+    process.stderr.write(`temporal ${level.toLowerCase()}: ${message}${reason}\n`);
+  });
+}
