@@ -123,7 +123,7 @@ export function failureCondition(check: RowLevelCheck, params: Params, alias = '
       return `((${outside.join(' or ')}) is true)`;
     }
     case 'pattern':
-      return `((${col(check.column, alias)}::text ~ ${params.add(check.pattern, 'text')}) is false)`;
+      return patternFails(col(check.column, alias), params.add(check.pattern, 'text'));
     case 'rowPredicate':
       return `((${userSql(check.expression)}) is not true)`;
   }
@@ -139,6 +139,87 @@ export interface ScanOptions {
   strategy?: ScanStrategy;
   /** Compute each source row once (see fromSource). Default: for query sources, not for tables. */
   fence?: boolean;
+  /**
+   * Evaluate each pattern check of a table source once per most common value of its column (`valueLookups`).
+   * Default true; false gives the plain row-by-row form.
+   */
+  valueLookups?: boolean;
+}
+
+/** `value` does not match `pattern` (a placeholder); NULL passes (the match is NULL, which is not false). */
+function patternFails(value: string, pattern: string): string {
+  return `((${value}::text ~ ${pattern}) is false)`;
+}
+
+/**
+ * A pattern check over a TABLE source, in the scan, looks its column up in the table's statistics instead of
+ * matching the regular expression on every row. The statement reads the column's most-common-values list from
+ * `pg_stats` (ANALYZE keeps up to 100 values there; a code-like column with a few dozen values is listed whole) in an
+ * init plan, matches each listed value once, and joins the rows to that small list by hash: a row whose value is
+ * listed takes the listed verdict, any other row (a value not listed, NULL, a table never analyzed) is matched as
+ * before. Exact either way — the verdict of a listed value comes from the value itself, never from statistics, so
+ * stale statistics only cost speed. Still ONE statement: the catalog read is part of it.
+ *
+ * Equality is byte for byte (`collate "C"` on both sides), and the list is used only when the column has the
+ * database's default collation (or none, for non-text columns): a regular expression under another collation can
+ * classify characters differently, so such a column is matched row by row.
+ *
+ * A regular expression costs ≈0.5 µs a row and a hash lookup a small fraction of that, so on a column with few
+ * values this takes the pattern check from the most expensive check in the scan to about the cheapest; on a column
+ * with a value per row (an id, an e-mail) the list covers almost nothing and the join adds ≈10 % to the check.
+ * The list is made distinct (two values printing alike would otherwise match a row twice), which also keeps
+ * Postgres from merging the subquery into the scan: `bad` is computed inside it, once per listed value, and the join
+ * is known to match at most one value per row.
+ */
+function patternLookup(
+  product: Pick<Product, 'source'>,
+  check: Check & PatternCheck,
+  alias: string,
+  schemas: SchemaMap,
+  params: Params,
+): { join: string; failure: string } | undefined {
+  if (product.source.kind !== 'table') return undefined;
+  const pattern = params.add(check.pattern, 'text');
+  const relation = params.add(resolveTable(product.source, schemas), 'text');
+  const column = params.add(check.column, 'text');
+  const value = col(check.column);
+  const list = [
+    'select st.most_common_vals::text::text[]',
+    '    from pg_catalog.pg_stats as st',
+    `    join pg_catalog.pg_class as c on c.oid = to_regclass(${relation})`,
+    '    join pg_catalog.pg_namespace as n on n.oid = c.relnamespace',
+    '    join pg_catalog.pg_attribute as a on a.attrelid = c.oid and a.attname = st.attname',
+    `    where st.schemaname = n.nspname and st.tablename = c.relname and st.attname = ${column}`,
+    "      and (a.attcollation = 0 or a.attcollation = (select oid from pg_catalog.pg_collation where collname = 'default' and collnamespace = 'pg_catalog'::regnamespace))",
+    '    order by st.inherited desc',
+    '    limit 1',
+  ].join('\n');
+  const join =
+    `left join (\n  select lastmile_value.v, ${patternFails('lastmile_value.v', pattern)} as bad\n` +
+    `  from (select distinct u.v from unnest(coalesce((\n    ${list}\n  ), '{}'::text[])) as u(v)) as lastmile_value\n` +
+    `) as ${alias} on ${alias}.v collate "C" = ${value}::text collate "C"`;
+  return { join, failure: `(case when ${alias}.v is not null then ${alias}.bad else ${patternFails(value, pattern)} end)` };
+}
+
+/**
+ * What the scan reads and tests: its FROM clause (the source as `s`, plus the lookup joins of pattern checks) and
+ * each row-level check's failure condition over it, in the order of `rowChecks`.
+ */
+export function scanSource(
+  product: Pick<Product, 'source'>,
+  rowChecks: readonly RowLevelCheck[],
+  params: Params,
+  options: Pick<ScanOptions, 'schemas' | 'fence' | 'valueLookups'> = {},
+): { from: string; failures: string[] } {
+  const schemas = options.schemas ?? {};
+  const joins: string[] = [];
+  const failures = rowChecks.map((check) => {
+    const lookup = check.type === 'pattern' && options.valueLookups !== false ? patternLookup(product, check, `lastmile_values${joins.length}`, schemas, params) : undefined;
+    if (!lookup) return failureCondition(check, params);
+    joins.push(lookup.join);
+    return lookup.failure;
+  });
+  return { from: [fromSource(product, schemas, 's', options.fence ?? fenceFor(product)), ...joins].join('\n'), failures };
 }
 
 /** Output columns of the scan: `rows`, `defects`, `c<i>` per row check, `newest<j>` / `age<j>` per freshness check. */
@@ -160,9 +241,8 @@ export function compileScan(
 ): ScanPlan {
   const params = new Params();
   const schemas = options.schemas ?? {};
-  const failures = rowChecks.map((check) => failureCondition(check, params));
+  const { from, failures } = scanSource(product, rowChecks, params, options);
   const now = freshness.length > 0 ? params.add(options.now ?? new Date(), 'timestamptz') : '';
-  const from = fromSource(product, schemas, 's', options.fence ?? fenceFor(product));
   const age = (newest: string) => `extract(epoch from (${now} - (${newest})::timestamptz))::float8`;
 
   let text: string;

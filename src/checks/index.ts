@@ -2,6 +2,7 @@
 export { runChecks, isCheckFault, ChecksError } from './run.js';
 export {
   compileScan,
+  scanSource,
   compileSamples,
   compileSetChecks,
   compileCheckQuery,

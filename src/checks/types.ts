@@ -96,4 +96,9 @@ export interface RunChecksOptions {
    * sql.ts). Default: for query sources, not for tables.
    */
   fence?: boolean;
+  /**
+   * Pattern checks over a table source match once per most common value of the column, read from pg_stats inside
+   * the scan (default true; see `patternLookup` in compile.ts). False: every row is matched.
+   */
+  valueLookups?: boolean;
 }
