@@ -17,7 +17,10 @@
  *   value instead of ten and costs 10–15 % less CPU, but Postgres estimates such an expression to have about as many
  *   values as there are rows (booleans: 2 each), so it plans no partial aggregation in parallel workers and the scan
  *   gets ≈1.6× slower; measured in docs/checks.md (Performance), as is the rest: on data in memory the scan costs
- *   one pass plus the predicates, within ≈10 % of what any single pass evaluating them row by row can do.
+ *   one pass plus the predicates.
+ *   A pattern check over a table source matches the column's most common values (from pg_stats, read by the scan
+ *   itself) once each instead of matching every row (`patternLookup`): a regular expression costs more than all
+ *   the other predicates of a row together, and the columns patterns guard are often code-like.
  *   A query source is fenced (see fromSource): Postgres would otherwise recompute a computed source column at every
  *   reference the checks make to it; a table source is not (stored columns, nothing to recompute).
  *
@@ -301,6 +304,8 @@ export interface SampleOptions {
   limit?: number;
   /** As for the scan (default: for query sources, not for tables). */
   fence?: boolean;
+  /** As for the scan (default true). */
+  valueLookups?: boolean;
 }
 
 /**
@@ -322,14 +327,15 @@ export function compileSamples(
   const params = new Params();
   const key = keyColumns(product);
   const failing = options.failing?.reduce((sum, n) => sum + n, 0) ?? Infinity;
+  const passOptions = { schemas, fence: options.fence ?? fenceFor(product), ...(options.valueLookups !== undefined && { valueLookups: options.valueLookups }) };
   if (failing <= SAMPLE_SORT_LIMIT) {
-    const failures = checks.map((check) => failureCondition(check, params));
+    const { from, failures } = scanSource(product, checks, params, passOptions);
     const lines = [
       'select x.c, x.key from (',
       `  select v.c, row_to_json(k) as key, row_number() over (partition by v.c order by ${orderByKey(key, 'd')}) as rn`,
       '  from (',
       `    select ${selectKey(key)}, ${failures.map((failure, i) => `${failure} as lastmile_f${i}`).join(', ')}`,
-      `    from ${fromSource(product, schemas, 's', options.fence ?? fenceFor(product))}`,
+      `    from ${from.replaceAll('\n', '\n    ')}`,
       `    where ${failures.join('\n       or ')}`,
       '  ) as d',
       `  cross join lateral (values ${checks.map((_, i) => `(${i}, d.lastmile_f${i})`).join(', ')}) as v(c, fails)`,
@@ -343,10 +349,10 @@ export function compileSamples(
     return { text, values: params.values };
   }
   const branches = checks.map((check, i) => {
-    const failure = failureCondition(check, params);
+    const { from, failures } = scanSource(product, [check], params, { ...passOptions, fence: false });
     return (
       `(select ${i} as c, row_number() over () as ord, row_to_json(k) as key from (\n` +
-      `  select ${selectKey(key)} from ${fromSource(product, schemas)}\n  where ${failure}\n` +
+      `  select ${selectKey(key)} from ${from}\n  where ${failures[0]}\n` +
       `  order by ${orderByKey(key, 's')} limit ${limit}\n) as k)`
     );
   });

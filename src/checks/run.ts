@@ -96,7 +96,13 @@ export async function runChecks(db: Queryable, product: Product, options: RunChe
   if (failingRowChecks.length > 0) {
     try {
       const failing = failingRowChecks.map((check) => measured.failing.get(check) ?? 0);
-      const rows = await exec(compileSamples(product, failingRowChecks, schemas, { failing, ...(options.fence !== undefined && { fence: options.fence }) }));
+      const rows = await exec(
+        compileSamples(product, failingRowChecks, schemas, {
+          failing,
+          ...(options.fence !== undefined && { fence: options.fence }),
+          ...(options.valueLookups !== undefined && { valueLookups: options.valueLookups }),
+        }),
+      );
       for (const row of rows) {
         const check = failingRowChecks[Number(row.c)];
         if (!check) continue;

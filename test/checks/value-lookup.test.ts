@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileCheckQuery, compileScan, runChecks, type CheckReport, type RowLevelCheck } from '../../src/checks/index.js';
+import { compileCheckQuery, compileSamples, compileScan, runChecks, SAMPLE_SORT_LIMIT, type CheckReport, type RowLevelCheck } from '../../src/checks/index.js';
 import { table, type CheckSpec, type Source } from '../../src/index.js';
 import { startTestPostgres, type TestPostgres } from '../warehouse/support.js';
 import { check, countingPool, testProduct } from './support.js';
@@ -116,9 +116,24 @@ describe('pattern checks over a table: once per listed value', () => {
     expect(failing(fast)).toEqual(await perCheck());
     expect(fast.defects).toBe(slow.defects);
     expect(fast.results.map((r) => r.sampleKeys)).toEqual(slow.results.map((r) => r.sampleKeys));
-    // Still the scan plus the sample statement: the statistics are read inside the scan.
+    // Still the scan plus the sample statement: the statistics are read inside them.
     expect(fast.statements).toBe(2);
     expect(counting.sent[0]!.text).toContain('pg_stats');
+    expect(counting.sent[1]!.text).toContain('pg_stats');
+  });
+
+  it('samples the same keys with one branch per check (the form for very many failures)', async () => {
+    const p = product();
+    const checks = p.checks.filter((c): c is RowLevelCheck => c.type === 'pattern');
+    const keys = async (failing: number[]) => {
+      const query = compileSamples(p, checks, {}, { failing });
+      expect(query.text).toContain('pg_stats');
+      const { rows } = await pool.query({ text: query.text, values: query.values as unknown[] });
+      return rows.map((r: { c: number; key: { id: number } }) => [r.c, r.key.id]);
+    };
+    const onePass = await keys([1, 1, 1]);
+    expect(onePass.length).toBeGreaterThan(5);
+    expect(await keys(checks.map(() => SAMPLE_SORT_LIMIT))).toEqual(onePass);
   });
 
   it('matches the listed values up front, and only where the column allows it', async () => {
