@@ -184,6 +184,20 @@ describe('pattern checks over a table: once per listed value', () => {
     expect(failing(await runChecks(pool, logical, { schemas: { catalog: 'v' } }))).toEqual(await perCheck());
   });
 
+  it("reports a regular expression Postgres rejects as that check's error, the others exact", async () => {
+    const p = testProduct({
+      name: 'items',
+      source: table('v.items'),
+      columns: COLUMNS,
+      key: ['id'],
+      checks: [...CHECKS, check.pattern('code', '(?<name>A)', { name: 'named_group', severity: 'warn' })],
+    });
+    const report = await runChecks(pool, p);
+    expect(report.results.find((r) => r.name === 'named_group')).toMatchObject({ status: 'error', error: expect.stringContaining('invalid regular expression') });
+    const { named_group: _broken, ...others } = failing(report);
+    expect(others).toEqual(await perCheck());
+  });
+
   it('writes the plain row-by-row scan when asked, and for a query source', async () => {
     const p = product();
     expect(compileScan(p, p.checks as RowLevelCheck[], [], { valueLookups: false }).text).not.toContain('pg_stats');
