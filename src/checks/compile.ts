@@ -243,7 +243,6 @@ export function compileScan(
   options: ScanOptions = {},
 ): ScanPlan {
   const params = new Params();
-  const schemas = options.schemas ?? {};
   const { from, failures } = scanSource(product, rowChecks, params, options);
   const now = freshness.length > 0 ? params.add(options.now ?? new Date(), 'timestamptz') : '';
   const age = (newest: string) => `extract(epoch from (${now} - (${newest})::timestamptz))::float8`;
@@ -335,7 +334,7 @@ export function compileSamples(
       `  select v.c, row_to_json(k) as key, row_number() over (partition by v.c order by ${orderByKey(key, 'd')}) as rn`,
       '  from (',
       `    select ${selectKey(key)}, ${failures.map((failure, i) => `${failure} as lastmile_f${i}`).join(', ')}`,
-      `    from ${from.replaceAll('\n', '\n    ')}`,
+      `    from ${from}`,
       `    where ${failures.join('\n       or ')}`,
       '  ) as d',
       `  cross join lateral (values ${checks.map((_, i) => `(${i}, d.lastmile_f${i})`).join(', ')}) as v(c, fails)`,
