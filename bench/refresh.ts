@@ -54,7 +54,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { CompiledObject } from '../src/dashboards/objects.js';
 import { refreshObject, type RefreshOutcome } from '../src/dashboards/refresh.js';
-import { quoteQualified } from '../src/product/identifiers.js';
+import { quoteQualified } from '../src/warehouse/quote.js';
 import { startEmbeddedPostgres } from '../src/warehouse/embedded.js';
 import { percentile } from './lib/stats.js';
 import { numberFlag, stringFlag, type BenchOptions, type BenchResult } from './lib/types.js';

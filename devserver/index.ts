@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { recoverActivity } from './engine/activities.js';
 import { DEFAULT_LIMITS, Engine, type Limits } from './engine/engine.js';
 import { executionHandlers } from './rpc/execution-handlers.js';
@@ -11,16 +10,18 @@ import { PgStore } from './store/pg-store.js';
 import { scheduleHost } from './rpc/schedule-host.js';
 import { ScheduleService } from './schedules/service.js';
 import type { AnyHandler } from './rpc/server.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/warehouse/embedded.js';
 
 export interface DevServerOptions {
   /** TCP port; 7233 by default, 0 for any free port */
   port?: number;
   host?: string;
-  /** PostgreSQL URL holding the devserver's state; without it, the embedded Postgres under `dataDir` */
+  /** PostgreSQL URL holding the devserver's state; give this or `database` */
   databaseUrl?: string;
-  /** folder of the embedded Postgres (default `.lastmile/pg` in the working directory) */
-  dataDir?: string;
+  /**
+   * Starts (or finds) the PostgreSQL that holds the state when no `databaseUrl` is given, e.g. an embedded one;
+   * its `stop` runs after the server has stopped.
+   */
+  database?: () => Promise<DevServerDatabase>;
   /** schema of the devserver's tables (default `lastmile_temporal`) */
   schema?: string;
   limits?: Partial<Limits>;
@@ -34,18 +35,21 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** The database the devserver uses inside lastmile's embedded Postgres. */
-export const EMBEDDED_DATABASE = 'lastmile';
+/** A PostgreSQL database for the devserver's state, started for it by whoever embeds the server. */
+export interface DevServerDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
 
 /** Starts the embedded Temporal-compatible server. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const log = options.log ?? (() => undefined);
-  let embedded: EmbeddedPostgresHandle | undefined;
+  let embedded: DevServerDatabase | undefined;
   let databaseUrl = options.databaseUrl;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: options.dataDir ?? path.resolve('.lastmile', 'pg') });
-    await embedded.ensureDatabase(EMBEDDED_DATABASE);
-    databaseUrl = embedded.urlFor(EMBEDDED_DATABASE);
+    if (!options.database) throw new TypeError('startDevServer needs a PostgreSQL for its state: pass databaseUrl or a database starter');
+    embedded = await options.database();
+    databaseUrl = embedded.url;
   }
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const store = new PgStore(databaseUrl, options.schema);

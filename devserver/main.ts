@@ -1,4 +1,7 @@
-/** `tsx devserver/main.ts [--port N] [--database URL]`: runs the devserver in the foreground until Ctrl-C. */
+/**
+ * `tsx devserver/main.ts --database URL [--port N]`: runs the devserver in the foreground until Ctrl-C, its state in
+ * the given PostgreSQL. (`lastmile devserver` runs it on the project's embedded PostgreSQL instead.)
+ */
 import { startDevServer } from './index.js';
 
 function arg(name: string): string | undefined {
@@ -7,10 +10,14 @@ function arg(name: string): string | undefined {
 }
 
 const port = arg('port');
+const databaseUrl = arg('database');
+if (!databaseUrl) {
+  process.stderr.write('devserver: --database postgres://… is required (or run `lastmile devserver`, which uses the embedded PostgreSQL)\n');
+  process.exit(2);
+}
 const server = await startDevServer({
   port: port !== undefined ? Number(port) : undefined,
-  databaseUrl: arg('database'),
-  dataDir: arg('data-dir'),
+  databaseUrl,
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`lastmile devserver listening on ${server.address} (namespace ${server.namespace})\n`);

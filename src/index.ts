@@ -6,7 +6,8 @@
 // Declaring products
 export { defineProduct, isProductDefinition } from './product/spec.js';
 export type { ColumnSpec, MetricSpec, ProductDefinition, ProductSpec } from './product/spec.js';
-export { sql, table, resolveSource, resolveSql, resolveTable, compileContractQuery } from './product/source.js';
+export { sql, table } from './product/source.js';
+export { resolveSource, resolveSql, resolveTable, compileContractQuery } from './sql/resolve.js';
 export type { SchemaMap, Source, SqlSource, TableRef } from './product/source.js';
 export { check } from './product/checks.js';
 export type { Check, CheckOptions, CheckSpec, CheckType, Severity } from './product/checks.js';
@@ -33,7 +34,7 @@ export { secret, isSecretRef, resolveSecret } from './product/secret.js';
 export type { SecretRef } from './product/secret.js';
 export type { Audience, Column, Contract, DeliverBy, Metric, Owner, Product, ProductUser, Slo, SloSpec } from './product/model.js';
 export type { ColumnType } from './product/column-types.js';
-export type { DurationText } from './product/duration.js';
+export type { DurationText } from './time/duration.js';
 export type { SemVer } from './product/names.js';
 
 // Loading and validating
@@ -43,19 +44,20 @@ export { validateProduct, toProduct } from './product/validate.js';
 export type { ProductValidation } from './product/validate.js';
 export { ValidationError, formatProblem, formatProblems } from './product/problems.js';
 export type { Problem } from './product/problems.js';
-export { checkContractAgainstWarehouse } from './product/contract-check.js';
-export type { ContractCheckOptions, WarehouseField, WarehouseQuery } from './product/contract-check.js';
+export { checkContractAgainstWarehouse } from './probe/contract.js';
+export type { ContractCheckOptions, WarehouseField, WarehouseQuery } from './probe/contract.js';
 
 // Semantic layer
-export { compileMetricQuery, metricQueryProblems } from './product/metrics.js';
-export type { CompiledQuery, MetricQuery, SqlValue } from './product/metrics.js';
+export { compileMetricQuery, metricQueryProblems } from './sql/metrics.js';
+export type { CompiledQuery, MetricQuery, SqlValue } from './sql/metrics.js';
 
 // Helpers other parts of lastmile share
-export { quoteIdent, quoteQualified } from './product/identifiers.js';
-export { parseDuration, durationMs } from './product/duration.js';
-export { parseCron, cronProblem } from './product/cron.js';
-export type { CronFields } from './product/cron.js';
-export { isTimeZone } from './product/timezone.js';
+export { quoteIdent, quoteQualified } from './warehouse/quote.js';
+export { parseDuration, durationMs } from './time/duration.js';
+export { cronProblem } from './product/schedule.js';
+export { parseCron, compileSpec } from '../calendar/index.js';
+export type { ParsedCron, CompiledSpec } from '../calendar/index.js';
+export { isTimeZone } from './time/timezone.js';
 
 // Configuration
 export { defineConfig, isConfigDefinition } from './config/spec.js';

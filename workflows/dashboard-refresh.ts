@@ -2,11 +2,12 @@ import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow
 import type { DashboardActivities } from '../activities/dashboards/dashboard-activities.js';
 import { failureMessage } from './failure.js';
 import type { ObjectRefreshed, RefreshPlan, ServeTargetInput, TargetResult } from './types.js';
+import { INPUT_ERROR } from './errors.js';
 
 /** How many objects are refreshed at the same time (when their dependencies allow). */
 export const REFRESH_CONCURRENCY = 4;
 
-const NON_RETRYABLE = ['LastmileInputError', 'LastmileRefreshError', 'LastmileBiRejected'];
+const NON_RETRYABLE = [INPUT_ERROR, 'LastmileRefreshError', 'LastmileBiRejected'];
 
 const dashboards = proxyActivities<DashboardActivities>({
   startToCloseTimeout: '2 minutes',
@@ -91,7 +92,7 @@ async function refreshInOrder(plan: RefreshPlan, refresh: (object: string) => Pr
   }
   const stuck = plan.objects.filter((object) => !done.has(object.name)).map((object) => object.name);
   if (stuck.length > 0) {
-    throw ApplicationFailure.nonRetryable(`the objects ${stuck.join(', ')} wait for each other (a dependency cycle); run lastmile validate`, 'LastmileInputError');
+    throw ApplicationFailure.nonRetryable(`the objects ${stuck.join(', ')} wait for each other (a dependency cycle); run lastmile validate`, INPUT_ERROR);
   }
   return plan.objects.map((object) => done.get(object.name)!);
 }

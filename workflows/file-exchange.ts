@@ -1,13 +1,14 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { FileActivities } from '../activities/files/file-activities.js';
 import type { ExportedFile, ServeTargetInput, TargetResult } from './types.js';
+import { INPUT_ERROR } from './errors.js';
 
 /** How many partitions are exported at the same time. */
 export const EXPORT_CONCURRENCY = 4;
 
 const files = proxyActivities<FileActivities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['LastmileInputError', 'LastmileVerifyError'] },
+  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [INPUT_ERROR, 'LastmileVerifyError'] },
 });
 
 // One attempt per partition may run long; its heartbeats (rows and bytes written) tell Temporal it is alive, so a
@@ -15,7 +16,7 @@ const files = proxyActivities<FileActivities>({
 const exporter = proxyActivities<FileActivities>({
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['LastmileInputError'] },
+  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [INPUT_ERROR] },
 });
 
 /**

@@ -27,7 +27,10 @@ export function runKeyOf(time: Date, suffix: string): string {
   return `${stamp}-${suffix.replace(/[^a-z0-9]/gi, '').slice(0, 6).toLowerCase()}`;
 }
 
+/** The target name an SLO monitor carries in its id and search attributes. */
+export const MONITOR_TARGET = 'slo-monitor';
+
 /** `lastmile/<env>/<product>/slo-monitor`: the long-running workflow watching a product's SLOs between runs. */
 export function monitorId(env: string, product: string): string {
-  return `lastmile/${env}/${product}/slo-monitor`;
+  return `lastmile/${env}/${product}/${MONITOR_TARGET}`;
 }

@@ -4,6 +4,7 @@ import type { CoreActivities } from '../activities/core/run-activities.js';
 import type { RunSloActivities } from '../activities/slo/run-slis.js';
 import { failureMessage } from './failure.js';
 import { runKeyOf, targetWorkflowId } from './ids.js';
+import { runSearchAttributes } from './search-attributes.js';
 import type {
   CheckOutcome,
   LatencyOutcome,
@@ -16,15 +17,16 @@ import type {
   ServeTargetInput,
   TargetResult,
 } from './types.js';
+import { INPUT_ERROR } from './errors.js';
 
 const bookkeeping = proxyActivities<CoreActivities & RunSloActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['LastmileInputError'] },
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [INPUT_ERROR] },
 });
 
 const warehouse = proxyActivities<CheckActivities & RunSloActivities>({
   startToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: ['LastmileInputError'] },
+  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [INPUT_ERROR] },
 });
 
 async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: string, target: PlannedTarget, checks: CheckOutcome): Promise<TargetResult> {
@@ -44,12 +46,7 @@ async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: stri
     const result = await executeChild<(i: ServeTargetInput) => Promise<TargetResult>>(target.workflowType, {
       args: [childInput],
       workflowId: targetWorkflowId(input.env, input.product, target.name, runKey, target.kind),
-      searchAttributes: {
-        LastmileProduct: [input.product],
-        LastmileEnv: [input.env],
-        LastmileTarget: [target.name],
-        LastmileOwner: [plan.owner],
-      },
+      typedSearchAttributes: runSearchAttributes({ product: input.product, env: input.env, target: target.name, owner: plan.owner }),
     });
     await bookkeeping.recordTarget({ env: input.env, runId, result });
     return result;

@@ -1,6 +1,7 @@
 import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { MonitorActivities } from '../activities/slo/monitor-activities.js';
 import type { SloMonitorInput } from './types.js';
+import { INPUT_ERROR } from './errors.js';
 
 /** Sent by every run of the product when it finished: the monitor re-evaluates at once. */
 export const runFinishedSignal = defineSignal('runFinished');
@@ -10,13 +11,13 @@ export const MONITOR_HISTORY_LIMIT = 2000;
 
 const evaluation = proxyActivities<MonitorActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: ['LastmileInputError'] },
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: [INPUT_ERROR] },
 });
 
 // An alert is retried until it is delivered: a receiver outage delays it, never loses it.
 const delivery = proxyActivities<MonitorActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['LastmileInputError'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [INPUT_ERROR] },
 });
 
 /**

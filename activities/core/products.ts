@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { INPUT_ERROR } from '../../src/errors.js';
 import type { Product } from '../../src/product/model.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 
 /** An input error no retry can fix: the workflow stops and says what is wrong. */
 export function inputError(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'LastmileInputError');
+  return ApplicationFailure.nonRetryable(message, INPUT_ERROR);
 }
 
 /** The product a workflow names, as this worker loaded it. */

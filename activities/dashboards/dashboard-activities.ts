@@ -2,11 +2,11 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BiToolError, notifyTool, pollAsyncRefresh, startAsyncRefresh, toolName, type BiCall } from '../../src/dashboards/bi/index.js';
 import { compileDashboard, relationOf, schemaOf, type CompiledObject } from '../../src/dashboards/objects.js';
 import { dropReplaced, ObjectNotOwned, refreshObject } from '../../src/dashboards/refresh.js';
-import { inlineParameters } from '../../src/files/sql-literal.js';
-import { durationMs } from '../../src/product/duration.js';
-import { quoteIdent } from '../../src/product/identifiers.js';
+import { inlineParameters } from '../../src/warehouse/inline.js';
+import { durationMs } from '../../src/time/duration.js';
+import { quoteIdent } from '../../src/warehouse/quote.js';
 import type { Product } from '../../src/product/model.js';
-import { resolveSql } from '../../src/product/source.js';
+import { resolveSql } from '../../src/sql/resolve.js';
 import { targetOf } from '../../src/product/target-of.js';
 import type { BiTool, DashboardTarget } from '../../src/product/targets.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
@@ -44,7 +44,7 @@ function ownerOf(input: ServeTargetInput): string {
 function biFailure(tool: BiTool, error: unknown): Error {
   if (error instanceof BiToolError && !error.retryable) return ApplicationFailure.nonRetryable(error.message, 'LastmileBiRejected');
   if (error instanceof Error && /environment variable .* is not set/.test(error.message)) {
-    return ApplicationFailure.nonRetryable(`${toolName(tool)}: ${error.message}`, 'LastmileInputError');
+    return inputError(`${toolName(tool)}: ${error.message}`);
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -185,7 +185,7 @@ export function createDashboardActivities(ctx: ServingContext) {
           code === '42846' || code === '42883'
             ? `the freshness column ${column} of ${object.schema}.${object.name} is not a date or timestamp: ${(error as Error).message}`
             : `reading the newest ${column} of ${object.schema}.${object.name} failed: ${(error as Error).message}`;
-        throw isPermanent(error) ? ApplicationFailure.nonRetryable(failure, 'LastmileInputError') : new Error(failure);
+        throw isPermanent(error) ? inputError(failure) : new Error(failure);
       }
       if (!newest) return { ...(latency && { latency }) };
       const measuredAt = new Date();

@@ -5,8 +5,8 @@ import { filesTargetOf, targetDestination } from '../../src/files/target-destina
 import { exportRows, fileExtension, type Compression } from '../../src/files/formats/index.js';
 import type { Manifest } from '../../src/files/manifest.js';
 import { applyRetention, cleanupIncomplete, consumerLinks, movePointer, verifyVersion, versionPrefix, writeManifest } from '../../src/files/publish.js';
-import { durationMs } from '../../src/product/duration.js';
-import { quoteIdent } from '../../src/product/identifiers.js';
+import { durationMs } from '../../src/time/duration.js';
+import { quoteIdent } from '../../src/warehouse/quote.js';
 import type { Product } from '../../src/product/model.js';
 import type { FilesTarget } from '../../src/product/targets.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { AlertDeliveryError, alertChannels, createAlertStore, deliver, resolveChannels, type AlertStore, type IncidentInput } from '../../src/alerts/index.js';
 import type { Product } from '../../src/product/model.js';
-import { durationMs } from '../../src/product/duration.js';
+import { durationMs } from '../../src/time/duration.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import type { RunRecord } from '../../src/meta/types.js';
 import type { Warehouse } from '../../src/runtime/warehouse.js';
@@ -16,6 +16,7 @@ import {
   type SloStatus,
 } from '../../src/slo/index.js';
 import type { MonitorEvaluation } from '../../workflows/types.js';
+import { inputError } from '../core/products.js';
 
 /** Shortest sleep between evaluations, so a burst of signals cannot spin the monitor. */
 const MIN_SLEEP_MS = 200;
@@ -125,7 +126,7 @@ export function createMonitorActivities(ctx: ServingContext) {
         return await deliver(storeOf(warehouse), input, resolveChannels(env.alerts), { log: ctx.log });
       } catch (error) {
         const text = error instanceof Error ? error.message : String(error);
-        if (error instanceof AlertDeliveryError && !error.retryable) throw ApplicationFailure.nonRetryable(text, 'LastmileInputError');
+        if (error instanceof AlertDeliveryError && !error.retryable) throw inputError(text);
         throw ApplicationFailure.retryable(text, 'LastmileAlertDelivery');
       }
     },

@@ -1,13 +1,12 @@
 import { Context } from '@temporalio/activity';
-import { resolveSql } from '../../src/product/source.js';
-import { durationMs } from '../../src/product/duration.js';
+import { resolveSql } from '../../src/sql/resolve.js';
+import { durationMs } from '../../src/time/duration.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import { nextDeadlineAfter } from '../../src/slo/deadlines.js';
 import { monitorId } from '../../workflows/ids.js';
 import type { DataAge, LatencyOutcome, QueryLatency, SloMonitorInput } from '../../workflows/types.js';
 import { timeQueries } from '../../src/warehouse/timing.js';
-import { MONITOR_TARGET } from '../../src/deploy/monitors.js';
-import { runSearchAttributes } from '../../src/temporal/names.js';
+import { MONITOR_TARGET, runSearchAttributes } from '../../src/temporal/names.js';
 import { productOf } from '../core/products.js';
 
 /** Default number of times each serving query is timed per run. */

@@ -25,7 +25,7 @@ import {
   type CalendarRange,
   type CompiledSpec,
   type StructuredCalendar,
-} from './spec.js';
+} from '../../calendar/index.js';
 
 type SpecProps = temporal.api.schedule.v1.ScheduleSpec.$Properties;
 type StructuredProps = temporal.api.schedule.v1.StructuredCalendarSpec.$Properties;

@@ -46,7 +46,7 @@ import { api, decodePayloadValue, durMs, toNum, tsMs } from '../proto.js';
 import { ListFilterError, parseListFilter, type SearchAttributeType, type VisibilityRecord } from '../visibility/query.js';
 import { canonicalizeSpec, compileCanonical } from './canonical.js';
 import { pbDuration, pbLong, pbTimestamp } from './pb.js';
-import { ScheduleSpecError, type CompiledSpec } from './spec.js';
+import { ScheduleSpecError, type CompiledSpec } from '../../calendar/index.js';
 import {
   MAX_BUFFER,
   MAX_RECENT_ACTIONS,

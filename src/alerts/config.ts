@@ -1,7 +1,7 @@
 /** The alert channels of an environment, from its `alerts` config. */
 import type { AlertsSpec, AlertWebhookFormat, EnvironmentAlerts } from '../config/spec.js';
 import { ALERT_WEBHOOK_TIMEOUT } from '../config/schema.js';
-import { durationMs } from '../product/duration.js';
+import { durationMs } from '../time/duration.js';
 import type { SecretRef } from '../product/secret.js';
 
 export const ALERT_CHANNELS = ['log', 'webhook'] as const;

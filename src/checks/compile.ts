@@ -56,10 +56,11 @@ import type {
   RowPredicateCheck,
   UniqueCheck,
 } from '../product/checks.js';
-import { durationMs } from '../product/duration.js';
-import { quoteIdent } from '../product/identifiers.js';
+import { durationMs } from '../time/duration.js';
+import { quoteIdent } from '../warehouse/quote.js';
 import type { Product } from '../product/model.js';
-import { resolveSql, resolveTable, type SchemaMap } from '../product/source.js';
+import { resolveSql, resolveTable } from '../sql/resolve.js';
+import { type SchemaMap } from '../product/source.js';
 import { Params, col, fenceFor, fromSource, keyColumns, userSql, type CompiledQuery } from './sql.js';
 
 export type RowLevelCheck = Check & (NotNullCheck | AcceptedValuesCheck | RangeCheck | PatternCheck | RowPredicateCheck);

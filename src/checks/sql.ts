@@ -1,7 +1,8 @@
 /** Small SQL-building helpers shared by the check compilers. Values become parameters, names go through quoteIdent. */
 import type { Product } from '../product/model.js';
-import { quoteIdent } from '../product/identifiers.js';
-import { resolveSource, type SchemaMap } from '../product/source.js';
+import { quoteIdent } from '../warehouse/quote.js';
+import { resolveSource } from '../sql/resolve.js';
+import { type SchemaMap } from '../product/source.js';
 
 /** A value lastmile passes as a query parameter. */
 export type SqlParam = string | number | boolean | Date | null | readonly (string | number | boolean)[];

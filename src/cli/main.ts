@@ -17,6 +17,10 @@ import { EXIT, UsageError } from './exit-codes.js';
 import { createOutput, type Output } from './output.js';
 import { sdkRuntimeOptions } from './sdk-runtime.js';
 
+// The AWS SDK warns on every Node below 22 that its releases after January 2027 will need Node 22. lastmile locks
+// the SDK version it was tested with (package-lock.json), so in the CLI's own process the warning is only noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const HELP = `lastmile — data products as code, served by durable Temporal workflows
 
 Usage: lastmile <command> [options]

@@ -4,7 +4,7 @@ import { hasBrand, PRODUCT_BRAND } from '../product/brand.js';
 import { importErrorMessage, importModules } from '../product/module-import.js';
 import type { Problem } from '../product/problems.js';
 import { ValidationError } from '../product/problems.js';
-import { isRecord } from '../product/semantic.js';
+import { isRecord } from '../product/raw.js';
 import type { Config } from './spec.js';
 import { isConfigDefinition } from './spec.js';
 import { validateConfig } from './validate.js';

@@ -1,7 +1,7 @@
 import { ValidationError } from '../product/problems.js';
 import type { SecretRef } from '../product/secret.js';
 import type { SchemaMap } from '../product/source.js';
-import { didYouMean, listOf } from '../product/suggest.js';
+import { didYouMean, listOf } from '../text/suggest.js';
 import type { Config } from './spec.js';
 
 export type ResolvedWarehouse =

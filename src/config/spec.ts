@@ -1,5 +1,5 @@
 import { brand, CONFIG_BRAND, hasBrand } from '../product/brand.js';
-import type { DurationText } from '../product/duration.js';
+import type { DurationText } from '../time/duration.js';
 import type { SecretRef } from '../product/secret.js';
 
 export interface WarehouseSpec {

@@ -2,8 +2,8 @@ import type { Problem } from '../product/problems.js';
 import { fieldPath } from '../product/problems.js';
 import { issuesToProblems } from '../product/issues.js';
 import { literalSecretProblems } from '../product/secret-scan.js';
-import { at, isRecord } from '../product/semantic.js';
-import { didYouMean, listOf } from '../product/suggest.js';
+import { at, isRecord } from '../product/raw.js';
+import { didYouMean, listOf } from '../text/suggest.js';
 import { configSchema } from './schema.js';
 import type { Config } from './spec.js';
 

@@ -1,11 +1,12 @@
 /** A dashboard target's objects compiled for one environment: physical names, SQL, keys, strategy, dependencies. */
 import { createHash } from 'node:crypto';
-import { compileMetricQuery } from '../product/metrics.js';
+import { compileMetricQuery } from '../sql/metrics.js';
 import type { Product } from '../product/model.js';
-import { quoteQualified } from '../product/identifiers.js';
-import { resolveSql, type SchemaMap } from '../product/source.js';
+import { quoteQualified } from '../warehouse/quote.js';
+import { resolveSql } from '../sql/resolve.js';
+import { type SchemaMap } from '../product/source.js';
 import type { DashboardObject, DashboardTarget, RefreshStrategy } from '../product/targets.js';
-import { DASHBOARD_SCHEMA, dependencies } from './graph.js';
+import { DASHBOARD_SCHEMA, dependencies } from '../product/dashboard-graph.js';
 
 /** One object, ready to build or refresh. */
 export interface CompiledObject {

@@ -5,13 +5,14 @@
  * indexes and freshness column; every dashboard query runs over the objects the same way.
  */
 import { DATE_TYPE_OIDS } from '../product/column-types.js';
-import { compileMetricQuery } from '../product/metrics.js';
+import { compileMetricQuery } from '../sql/metrics.js';
 import type { Product } from '../product/model.js';
-import { quoteIdent } from '../product/identifiers.js';
-import { resolveSource, resolveSql, resolveTable, type SchemaMap, type Source } from '../product/source.js';
-import { didYouMean, listOf } from '../product/suggest.js';
+import { quoteIdent } from '../warehouse/quote.js';
+import { resolveSource, resolveSql, resolveTable } from '../sql/resolve.js';
+import { type SchemaMap, type Source } from '../product/source.js';
+import { didYouMean, listOf } from '../text/suggest.js';
 import type { DashboardTarget } from '../product/targets.js';
-import { findCycle } from './graph.js';
+import { findCycle } from '../product/dashboard-graph.js';
 import { compileDashboard, schemaOf } from './objects.js';
 
 /** One probe: its result columns (name, type oid), or the warehouse's error. */

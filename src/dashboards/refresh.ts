@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { quoteIdent, quoteQualified } from '../product/identifiers.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../warehouse/quote.js';
 import { relationOf, type CompiledObject } from './objects.js';
 
 /** Suffix of the relation being built, and the prefix of the replaced ones awaiting their drop. */
@@ -195,7 +195,7 @@ async function build(client: pg.ClientBase, object: CompiledObject, owner: strin
     await client.query(`create index ${quoteIdent(`${object.name}_${tag}_ix${i + 1}`)} on ${relation} (${columns.map(quoteIdent).join(', ')})`);
   }
   await client.query(`analyze ${relation}`);
-  await client.query(`comment on ${kind} ${relation} is ${literal(ownerComment(owner, object.hash))}`);
+  await client.query(`comment on ${kind} ${relation} is ${quoteLiteral(ownerComment(owner, object.hash))}`);
   return created.rowCount ?? 0;
 }
 
@@ -214,10 +214,6 @@ async function copyGrants(client: pg.ClientBase, fromOid: number, to: string): P
     // GRANT … ON TABLE covers materialized views too; regrole::text is already quoted where the name needs it
     await client.query(`grant ${grant.privilege} on table ${to} to ${grant.grantee ?? 'public'}${grant.grantable ? ' with grant option' : ''}`);
   }
-}
-
-function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }
 
 /**

@@ -1,11 +1,7 @@
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Product } from '../product/model.js';
-import { runSearchAttributes } from '../temporal/names.js';
-import { monitorId } from '../../workflows/ids.js';
+import { MONITOR_TARGET, monitorId, runSearchAttributes } from '../temporal/names.js';
 import type { SloMonitorInput } from '../../workflows/types.js';
-
-/** The target name the monitor carries in its search attributes. */
-export const MONITOR_TARGET = 'slo-monitor';
 
 export interface MonitorOptions {
   client: Client;

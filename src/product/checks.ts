@@ -1,7 +1,8 @@
-import type { DurationText } from './duration.js';
+import type { DurationText } from '../time/duration.js';
 import { MAX_NAME_LENGTH, toSnakeCase } from './names.js';
+import { quoteQualified } from '../warehouse/quote.js';
 import type { Source, TableRef } from './source.js';
-import { resolveSql } from './source.js';
+import { renderSource } from './source.js';
 
 /** `block` stops serving when the check fails; `warn` records the failure and serves anyway. */
 export type Severity = 'block' | 'warn';
@@ -211,7 +212,7 @@ export function defaultCheckName(spec: CheckSpec): string {
     case 'rowPredicate':
       return `row_predicate_${shortHash(spec.expression)}`;
     case 'assertion':
-      return `assertion_${shortHash(resolveSql(spec.query))}`;
+      return `assertion_${shortHash(renderSource(spec.query, (ref) => quoteQualified(ref.schema, ref.name)))}`;
   }
 }
 

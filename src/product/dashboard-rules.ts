@@ -1,7 +1,7 @@
 /** Cross-field rules of a dashboard target: dependencies exist and form no cycle, strategies fit, freshness is found. */
-import { DASHBOARD_SCHEMA, dependencies, findCycle } from '../dashboards/graph.js';
-import { at, isRecord } from './semantic.js';
-import { didYouMean, listOf } from './suggest.js';
+import { DASHBOARD_SCHEMA, dependencies, findCycle } from './dashboard-graph.js';
+import { at, isRecord } from './raw.js';
+import { didYouMean, listOf } from '../text/suggest.js';
 
 interface RawObject {
   index: number;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Problem } from './problems.js';
 import { fieldPath } from './problems.js';
-import { didYouMean, listOf } from './suggest.js';
+import { didYouMean, listOf } from '../text/suggest.js';
 
 /**
  * Schema messages carry both halves of a problem, "what is wrong" and "how to fix it", joined by this separator.

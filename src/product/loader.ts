@@ -6,7 +6,7 @@ import type { Product } from './model.js';
 import { importErrorMessage, importModules } from './module-import.js';
 import type { Problem } from './problems.js';
 import { displayPath, ValidationError } from './problems.js';
-import { at, isRecord } from './semantic.js';
+import { at, isRecord } from './raw.js';
 import { isProductDefinition } from './spec.js';
 import { validateProduct } from './validate.js';
 

@@ -1,6 +1,6 @@
 import type { Check } from './checks.js';
 import type { ColumnType } from './column-types.js';
-import type { DurationText } from './duration.js';
+import type { DurationText } from '../time/duration.js';
 import type { SemVer } from './names.js';
 import type { Source } from './source.js';
 import type { Classification, Target } from './targets.js';

@@ -3,7 +3,8 @@ import { checkColumns, defaultCheckName } from './checks.js';
 import { dashboardProblems } from './dashboard-rules.js';
 import type { Problem } from './problems.js';
 import { fieldPath } from './problems.js';
-import { didYouMean, listOf } from './suggest.js';
+import { at, isRecord } from './raw.js';
+import { didYouMean, listOf } from '../text/suggest.js';
 
 /**
  * Cross-field rules the schema cannot express: every column, metric, check and target name a product mentions must
@@ -194,20 +195,6 @@ function filesProblems(target: unknown): { path: string[]; message: string; fix:
     }
   }
   return problems;
-}
-
-/** Reads a nested field of an unknown value; undefined when any step is missing. */
-export function at(value: unknown, ...keys: readonly string[]): unknown {
-  let current = value;
-  for (const key of keys) {
-    if (!isRecord(current)) return undefined;
-    current = current[key];
-  }
-  return current;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function asArray(value: unknown): readonly unknown[] {

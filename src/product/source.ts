@@ -1,5 +1,3 @@
-import { quoteIdent, quoteQualified } from './identifiers.js';
-
 /**
  * A reference to a warehouse table or view by its logical name, `schema.table`. The logical schema is mapped to
  * the physical one of each environment (`marts` → `marts_test`), so the same product runs everywhere.
@@ -49,36 +47,17 @@ export function isTableRef(value: unknown): value is TableRef {
   );
 }
 
-/** The physical, quoted name of a table in an environment: `"marts_test"."returns_weekly"`. */
-export function resolveTable(ref: TableRef, schemas: SchemaMap = {}): string {
-  return quoteQualified(schemas[ref.schema] ?? ref.schema, ref.name);
-}
-
 /**
- * The physical SQL of a source: a query text, with every table placeholder replaced by its quoted physical name (or
- * by what `nameOf` says for it).
+ * The text of a source with every table placeholder replaced by what `nameOf` writes for it; a table source is
+ * `select * from` its name. A trailing semicolon is dropped, so the text nests as a subquery.
  */
-export function resolveSql(source: Source, schemas: SchemaMap = {}, nameOf: (ref: TableRef) => string = (ref) => resolveTable(ref, schemas)): string {
+export function renderSource(source: Source, nameOf: (ref: TableRef) => string): string {
   if (source.kind === 'table') return `select * from ${nameOf(source)}`;
   let text = source.parts[0] ?? '';
   source.tables.forEach((ref, index) => {
     text += nameOf(ref) + (source.parts[index + 1] ?? '');
   });
   return text.trim().replace(/;\s*$/, '');
-}
-
-/** The physical SQL of a product's source in an environment. */
-export function resolveSource(product: { readonly source: Source }, schemas: SchemaMap = {}): string {
-  return resolveSql(product.source, schemas);
-}
-
-/** Only the contract's columns, in contract order, from the product's source. */
-export function compileContractQuery(
-  product: { readonly source: Source; readonly contract: { readonly columns: readonly { readonly name: string }[] } },
-  schemas: SchemaMap = {},
-): string {
-  const columns = product.contract.columns.map((column) => quoteIdent(column.name)).join(', ');
-  return `select ${columns} from (${resolveSource(product, schemas)}) as s`;
 }
 
 /** A readable logical name, `marts.returns_weekly`. */

@@ -1,4 +1,4 @@
-import type { DurationText } from './duration.js';
+import type { DurationText } from '../time/duration.js';
 import type { SecretRef } from './secret.js';
 import type { Source } from './source.js';
 

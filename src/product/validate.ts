@@ -4,7 +4,8 @@ import { ValidationError } from './problems.js';
 import { issuesToProblems } from './issues.js';
 import { productSchema } from './schemas/product.js';
 import { literalSecretProblems } from './secret-scan.js';
-import { at, referenceProblems } from './semantic.js';
+import { at } from './raw.js';
+import { referenceProblems } from './semantic.js';
 import { isProductDefinition } from './spec.js';
 import type { ProductDefinition } from './spec.js';
 

@@ -2,7 +2,7 @@ import type { Config, Environment } from '../config/spec.js';
 import { resolveEnvironment } from '../config/resolve.js';
 import { validRowsQuery, type CompiledQuery } from '../checks/index.js';
 import type { Product } from '../product/model.js';
-import { resolveSource } from '../product/source.js';
+import { resolveSource } from '../sql/resolve.js';
 import { openWarehouse, type Warehouse, type WarehouseOptions } from './warehouse.js';
 
 /**

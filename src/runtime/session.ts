@@ -8,7 +8,7 @@ import type { Config } from '../config/spec.js';
 import { loadProducts } from '../product/loader.js';
 import type { Product } from '../product/model.js';
 import { ValidationError } from '../product/problems.js';
-import { checkContractAgainstWarehouse } from '../product/contract-check.js';
+import { checkContractAgainstWarehouse } from '../probe/contract.js';
 import { connectClient, connectWorker, ensureNamespace, ensureSearchAttributes } from '../temporal/connect.js';
 import { ALL_TARGETS, runKeyOf, runSearchAttributes, workflowId } from '../temporal/names.js';
 import { resolveTemporal, type TemporalTarget } from '../temporal/resolve.js';
@@ -77,7 +77,7 @@ export async function openSession(project: Project, options: SessionOptions): Pr
       root: project.root,
       onSeed: (r) => log(r.reused ? `warehouse: example data present (checksum ${r.checksum.slice(0, 12)})` : `warehouse: seeded example data in ${Math.round(r.durationMs)} ms`),
     });
-    if (warehouse.embedded) cleanup.push(() => stopEmbeddedPostgres());
+    if (warehouse.embedded) cleanup.push(() => stopEmbeddedPostgres(project.root));
     cleanup.push(() => warehouse.close());
     log(`warehouse: ${warehouse.description}`);
     if (options.checkContracts !== false) {

@@ -4,7 +4,7 @@ import type { ResolvedEnvironment } from '../config/resolve.js';
 import { createMetaStore, type MetaStore } from '../meta/index.js';
 import { connectPool } from '../warehouse/pool.js';
 import { seedWarehouse, type SeedResult } from '../warehouse/seed/index.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../warehouse/embedded.js';
+import { embeddedDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../warehouse/embedded.js';
 import type { SchemaMap } from '../product/source.js';
 
 /** An environment's warehouse: a pool, its schema map, and lastmile's metadata store inside it. */
@@ -29,18 +29,27 @@ export interface WarehouseOptions {
   log?: (line: string) => void;
 }
 
-let embeddedServer: Promise<EmbeddedPostgresHandle> | undefined;
+/** The embedded PostgreSQL of each project this process opened, by data folder. */
+const embeddedServers = new Map<string, Promise<EmbeddedPostgresHandle>>();
 
-/** The embedded PostgreSQL server of this project (started once per process, reused when already running). */
+/** The embedded PostgreSQL server of a project (started once per process and project, reused when already running). */
 export function embeddedPostgres(root: string): Promise<EmbeddedPostgresHandle> {
-  embeddedServer ??= startEmbeddedPostgres({ dataDir: path.join(root, '.lastmile', 'pg') });
-  return embeddedServer;
+  const dataDir = embeddedDataDir(path.resolve(root));
+  let server = embeddedServers.get(dataDir);
+  if (!server) {
+    server = startEmbeddedPostgres({ dataDir });
+    embeddedServers.set(dataDir, server);
+    // a start that failed is not kept: the next call tries again
+    server.catch(() => embeddedServers.get(dataDir) === server && embeddedServers.delete(dataDir));
+  }
+  return server;
 }
 
-/** Stops the embedded server if this process started it. */
-export async function stopEmbeddedPostgres(): Promise<void> {
-  const server = embeddedServer;
-  embeddedServer = undefined;
+/** Stops the project's embedded server if this process started it. */
+export async function stopEmbeddedPostgres(root: string): Promise<void> {
+  const dataDir = embeddedDataDir(path.resolve(root));
+  const server = embeddedServers.get(dataDir);
+  embeddedServers.delete(dataDir);
   if (server) await (await server).stop();
 }
 
@@ -73,7 +82,7 @@ export async function openWarehouse(env: ResolvedEnvironment, options: Warehouse
     const database = embeddedDatabase(env.name);
     await server.ensureDatabase(database);
     url = server.urlFor(database);
-    description = `embedded PostgreSQL (${path.join(root, '.lastmile', 'pg')}, database ${database})`;
+    description = `embedded PostgreSQL (${embeddedDataDir(root)}, database ${database})`;
   }
   const pool = await connectPool(url, {
     label: `the ${env.name} warehouse`,

@@ -7,8 +7,8 @@
  * A deadline whose wall time does not exist that day (the spring-forward gap) falls the length of the gap later
  * (02:30 → 03:30); one that occurs twice (the fall-back overlap) is the earlier instant.
  */
-import { compileSpec, type CompiledSpec } from '../../devserver/schedules/spec.js';
-import { MS_PER_DAY, getZone, type Zone } from '../../devserver/schedules/timezone.js';
+import { compileSpec, type CompiledSpec } from '../../calendar/index.js';
+import { MS_PER_DAY, getZone, type Zone } from '../../calendar/index.js';
 import type { DeliverBy } from '../product/model.js';
 import { DELIVER_BY } from '../product/schemas/product.js';
 import type { Schedule } from '../product/targets.js';

@@ -3,7 +3,7 @@
  * `lastmile.sli_measurements`, its objective and the threshold a single measurement is judged against.
  */
 import type { Product, SloSpec } from '../product/model.js';
-import { durationMs } from '../product/duration.js';
+import { durationMs } from '../time/duration.js';
 
 /** An SLO as declared in `product.slo` (its key there). */
 export type SloName = 'freshness' | 'availability' | 'defectFree' | 'deliverBy' | 'latency';

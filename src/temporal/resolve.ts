@@ -5,7 +5,7 @@ import { Connection } from '@temporalio/client';
 import type { ResolvedEnvironment } from '../config/resolve.js';
 import { resolveSecret } from '../product/secret.js';
 import { freePort } from '../warehouse/embedded.js';
-import { startDevServer } from '../../devserver/index.js';
+import { embeddedDataDir, startProjectDevServer } from './devserver.js';
 
 /** Where lastmile's Temporal is, and how it was chosen. */
 export interface TemporalTarget {
@@ -124,17 +124,13 @@ export async function resolveTemporal(env: ResolvedEnvironment, options: Resolve
       stop: async () => undefined,
     };
   }
-  const server = await startDevServer({
-    port: (await portIsFree(port)) ? port : 0,
-    dataDir: path.join(root, '.lastmile', 'pg'),
-    log: options.log,
-  });
+  const server = await startProjectDevServer(root, { port: (await portIsFree(port)) ? port : 0, log: options.log });
   return {
     source: 'devserver',
     address: server.address,
     namespace,
     taskQueue,
-    describe: `the embedded lastmile devserver at ${server.address} (state in ${path.join(root, '.lastmile', 'pg')}), namespace ${namespace}`,
+    describe: `the embedded lastmile devserver at ${server.address} (state in ${embeddedDataDir(root)}), namespace ${namespace}`,
     stop: () => server.stop(),
   };
 }

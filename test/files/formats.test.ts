@@ -31,7 +31,8 @@ import {
   type ExportResult,
 } from '../../src/files/formats/index.js';
 import { epochDays, epochMicros, isoDate, isoTimestamp, unscaledDecimal } from '../../src/files/formats/values.js';
-import { inlineParameters, quoteLiteral } from '../../src/files/sql-literal.js';
+import { inlineParameters } from '../../src/warehouse/inline.js';
+import { quoteLiteral } from '../../src/warehouse/quote.js';
 import { startTestPostgres, type TestPostgres } from '../warehouse/support.js';
 import { decimalText, readCsvWithPython, readParquet, readXlsxWithPython, unscaled, type XlsxCell } from './support/readers.js';
 

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/cli.js';
 import { openDestination, type Destination } from '../../src/files/destination.js';
 import type { Manifest } from '../../src/files/manifest.js';
 import {
@@ -346,5 +347,21 @@ describe('publishing to an S3-compatible bucket', () => {
     expect(() => open({ to: 's3://Bad_Bucket/x' })).toThrow(/does not name a bucket/);
     expect(() => open({ to: 's3://exchange/a/../b' })).toThrow(/contains '\.\.'/);
     expect(() => dest.write('../../escape.csv')).toThrow(/s3:\/\/exchange\/.*: the key "..\/..\/escape.csv" contains '..'/);
+  });
+});
+
+describe('the S3 destination module', () => {
+  it('changes nothing in process.env when imported', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const script = [
+      "const before = JSON.stringify(process.env);",
+      "await import('./src/files/destinations/s3.ts');",
+      "await import('./src/files/destination.ts');",
+      "process.stdout.write(String(before === JSON.stringify(process.env)));",
+    ].join('\n');
+    const env = { ...process.env };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, env }).toString();
+    expect(out).toBe('true');
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { durationMs, parseDuration } from '../../src/product/duration.js';
-import { quoteIdent, quoteQualified } from '../../src/product/identifiers.js';
+import { durationMs, parseDuration } from '../../src/time/duration.js';
+import { quoteIdent, quoteQualified } from '../../src/warehouse/quote.js';
 import { findLiteralSecrets } from '../../src/product/secret-scan.js';
-import { isTimeZone, suggestTimeZone } from '../../src/product/timezone.js';
+import { isTimeZone, suggestTimeZone } from '../../src/time/timezone.js';
 import { resolveSecret, secret, sql, table, resolveSql } from '../../src/index.js';
 
 describe('durations', () => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { embeddedPostgres, stopEmbeddedPostgres } from '../../src/runtime/warehouse.js';
 import { startEmbeddedPostgres } from '../../src/warehouse/embedded.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,6 +57,25 @@ function unprivilegedUser(): { uid: number; gid: number } {
 }
 
 describe('embedded Postgres', () => {
+  it('one process, two projects: each root gets its own cluster, and stopping one leaves the other running', async () => {
+    const a = await mkdtemp(path.join(tmpdir(), 'lastmile-root-a-'));
+    const b = await mkdtemp(path.join(tmpdir(), 'lastmile-root-b-'));
+    cleanup.push(a, b);
+    const [first, second] = [await embeddedPostgres(a), await embeddedPostgres(b)];
+    try {
+      expect(first.dataDir).toBe(path.join(a, '.lastmile', 'pg'));
+      expect(second.dataDir).toBe(path.join(b, '.lastmile', 'pg'));
+      expect(second.port).not.toBe(first.port);
+      expect(await embeddedPostgres(a)).toBe(first);
+      await stopEmbeddedPostgres(a);
+      expect(await answers(first.url)).toBe(false);
+      expect(await answers(second.url)).toBe(true);
+    } finally {
+      await stopEmbeddedPostgres(a);
+      await stopEmbeddedPostgres(b);
+    }
+  });
+
   it('starts, answers, reuses a running server, stops, and keeps data across restarts', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'lastmile-embedded-'));
     cleanup.push(dir);

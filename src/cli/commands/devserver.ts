@@ -1,22 +1,20 @@
-import path from 'node:path';
-import { startDevServer } from '../../../devserver/index.js';
+import { embeddedDataDir, startProjectDevServer } from '../../temporal/devserver.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { untilSignal } from '../signals.js';
 
 /** `lastmile devserver [--port 7233] [--database URL]`: the embedded Temporal server in the foreground. */
 export async function devserverCommand(root: string, options: { port: number; database?: string; payloadBytes?: number; historyBytes?: number }, out: Output): Promise<number> {
-  const server = await startDevServer({
+  const server = await startProjectDevServer(root, {
     port: options.port,
     databaseUrl: options.database,
     limits: {
       ...(options.payloadBytes !== undefined && { payloadBytes: options.payloadBytes }),
       ...(options.historyBytes !== undefined && { historyBytes: options.historyBytes }),
     },
-    dataDir: path.join(root, '.lastmile', 'pg'),
     log: (line) => out.note(line),
   });
-  out.print(`lastmile devserver listening on ${server.address} (namespace ${server.namespace}) — state in ${options.database ? 'the given database' : path.join(root, '.lastmile', 'pg')}`);
+  out.print(`lastmile devserver listening on ${server.address} (namespace ${server.namespace}) — state in ${options.database ? 'the given database' : embeddedDataDir(root)}`);
   out.note('point workers and clients at it with TEMPORAL_ADDRESS=' + server.address + ' — press Ctrl-C to stop');
   await untilSignal();
   await server.stop();

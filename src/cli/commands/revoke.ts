@@ -51,6 +51,6 @@ export async function revokeCommand(project: Project, options: RevokeOptions, ou
     return result.deleted === 0 ? EXIT.failed : EXIT.ok;
   } finally {
     await warehouse.close();
-    await stopEmbeddedPostgres();
+    await stopEmbeddedPostgres(project.root);
   }
 }

@@ -1,5 +1,5 @@
 import { resolveEnvironment } from '../../config/resolve.js';
-import { durationMs } from '../../product/duration.js';
+import { durationMs } from '../../time/duration.js';
 import type { Product } from '../../product/model.js';
 import type { Project } from '../../runtime/session.js';
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
@@ -44,7 +44,7 @@ export async function sloCommand(project: Project, options: SloCommandOptions, o
     return EXIT.ok;
   } finally {
     await warehouse.close();
-    await stopEmbeddedPostgres();
+    await stopEmbeddedPostgres(project.root);
   }
 }
 

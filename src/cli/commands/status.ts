@@ -53,6 +53,6 @@ export async function statusCommand(project: Project, envName: string, out: Outp
     return EXIT.ok;
   } finally {
     await warehouse.close();
-    await stopEmbeddedPostgres();
+    await stopEmbeddedPostgres(project.root);
   }
 }

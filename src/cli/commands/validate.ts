@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { resolveEnvironment } from '../../config/resolve.js';
-import { checkContractAgainstWarehouse } from '../../product/contract-check.js';
+import { checkContractAgainstWarehouse } from '../../probe/contract.js';
 import { scanProducts } from '../../product/loader.js';
 import { formatProblems, ValidationError, type Problem } from '../../product/problems.js';
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
@@ -35,7 +35,7 @@ export async function validateCommand(root: string, options: { env: string; offl
       warehouseChecked = true;
     } finally {
       await warehouse.close();
-      await stopEmbeddedPostgres();
+      await stopEmbeddedPostgres(root);
     }
   }
   if (out.json) {

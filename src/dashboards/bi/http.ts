@@ -1,6 +1,6 @@
 /** The one way the adapters talk HTTP: timeouts, secret handling and errors that are safe to show. */
 import { networkCause, redact, urlSecrets } from '../../net/http-errors.js';
-import { durationMs } from '../../product/duration.js';
+import { durationMs } from '../../time/duration.js';
 import { resolveSecret, type SecretRef } from '../../product/secret.js';
 import type { BiTool } from '../../product/targets.js';
 import { toolName, type BiCall } from './call.js';

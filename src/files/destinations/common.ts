@@ -1,20 +1,17 @@
 /** What the destinations share: their error, key rules, the write lifecycle. */
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import type { Destination, ObjectInfo, ObjectWrite } from '../destination.js';
+import { RetryableError } from '../../errors.js';
+import type { Destination, ObjectInfo, ObjectWrite } from './types.js';
 
 /**
- * A destination failed. `retryable: false` (named `LastmileInputError`, which the lastmile workflows list as
- * non-retryable) when no retry can help: a bad key or folder, wrong credentials, a missing bucket.
+ * A destination failed. `retryable: false` (an input error: see src/errors.ts) when no retry can help: a bad key or
+ * folder, wrong credentials, a missing bucket.
  * It carries no `cause`: SDK errors hold request details, and Temporal records causes in the history.
  */
-export class DestinationError extends Error {
-  readonly retryable: boolean;
-
+export class DestinationError extends RetryableError {
   constructor(message: string, options: { retryable?: boolean } = {}) {
-    super(message);
-    this.retryable = options.retryable ?? true;
-    this.name = this.retryable ? 'DestinationError' : 'LastmileInputError';
+    super(message, 'DestinationError', options.retryable ?? true);
   }
 }
 

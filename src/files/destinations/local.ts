@@ -8,7 +8,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { Destination, ObjectInfo, ObjectWrite, WriteOptions } from '../destination.js';
+import type { Destination, ObjectInfo, ObjectWrite, WriteOptions } from './types.js';
 import { DestinationError, checkKey, checkPrefix, mapLimit, parseJson, stagedWrite, writeJson } from './common.js';
 
 const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.partial$/;

@@ -22,12 +22,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import type { Destination, ObjectInfo, ObjectWrite, WriteOptions } from '../destination.js';
+import type { Destination, ObjectInfo, ObjectWrite, WriteOptions } from './types.js';
 import { DestinationError, checkKey, checkPrefix, parseJson, stagedWrite, writeJson } from './common.js';
-
-// The SDK warns on every Node below 22 that its releases after January 2027 will need Node 22. lastmile locks the
-// SDK version it was tested with (package-lock.json), so the warning would only be noise in the CLI and worker log.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Upload parts: 8 MiB each, three in flight — about 32 MiB of memory per file being written. */
 const PART_SIZE = 8 * 1024 * 1024;

@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { inlineParameters } from '../sql-literal.js';
+import { inlineParameters } from '../../warehouse/inline.js';
 import type { ExportColumn } from './types.js';
 import { exportSelect } from './session.js';
 

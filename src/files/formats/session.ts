@@ -4,7 +4,7 @@
  * output the same on every server whatever its defaults, so every format can take values from it exactly.
  */
 import type pg from 'pg';
-import { quoteIdent } from '../../product/identifiers.js';
+import { quoteIdent } from '../../warehouse/quote.js';
 import type { ExportColumn } from './types.js';
 
 /**

@@ -1,12 +1,12 @@
 /** Schemas of the small values products and the config are made of: names, durations, schedules, secrets, sources. */
 import { z } from 'zod';
-import type { DurationText } from '../duration.js';
-import { DURATION_HELP, parseDuration } from '../duration.js';
-import { CRON_HELP, cronProblem } from '../cron.js';
+import type { DurationText } from '../../time/duration.js';
+import { DURATION_HELP, parseDuration } from '../../time/duration.js';
+import { CRON_HELP, cronProblem } from '../schedule.js';
 import { expects, say, shown, strict, variant } from '../issues.js';
 import { isSnakeCase, MAX_NAME_LENGTH, SQL_NAME, toSnakeCase } from '../names.js';
 import { ENV_VAR_NAME } from '../secret.js';
-import { isTimeZone, timeZoneFix } from '../timezone.js';
+import { isTimeZone, timeZoneFix } from '../../time/timezone.js';
 
 /** A non-empty string. */
 export const text = (hint: string) =>

@@ -6,7 +6,7 @@ import { expects, say, shown, strict } from '../issues.js';
 import type { DeliverBy } from '../model.js';
 import type { SemVer } from '../names.js';
 import { SEMVER } from '../names.js';
-import { isTimeZone, timeZoneFix } from '../timezone.js';
+import { isTimeZone, timeZoneFix } from '../../time/timezone.js';
 import { checkSchema } from './checks.js';
 import { classification, columnName, duration, snakeName, source, text } from './fields.js';
 import { TARGET_BUILDERS, targetSchema } from './targets.js';

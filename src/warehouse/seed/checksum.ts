@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { quoteQualified } from '../../product/identifiers.js';
+import { quoteQualified } from '../quote.js';
 import { SHOP_TABLES, type ShopTable } from './constants.js';
 
 export interface TableDigest {

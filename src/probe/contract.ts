@@ -1,11 +1,12 @@
 import { probeDashboard } from '../dashboards/probe.js';
-import { DATE_TYPE_OIDS, oidName, typeOid } from './column-types.js';
-import { quoteIdent } from './identifiers.js';
-import type { Product } from './model.js';
-import type { Problem } from './problems.js';
-import type { SchemaMap } from './source.js';
-import { resolveSource, resolveSql, resolveTable, tableName } from './source.js';
-import { didYouMean, listOf } from './suggest.js';
+import { DATE_TYPE_OIDS, oidName, typeOid } from '../product/column-types.js';
+import { quoteIdent } from '../warehouse/quote.js';
+import type { Product } from '../product/model.js';
+import type { Problem } from '../product/problems.js';
+import type { SchemaMap } from '../product/source.js';
+import { resolveSource, resolveSql, resolveTable } from '../sql/resolve.js';
+import { tableName } from '../product/source.js';
+import { didYouMean, listOf } from '../text/suggest.js';
 
 /** A result column as a Postgres driver describes it (`pg` gives exactly this in `result.fields`). */
 export interface WarehouseField {

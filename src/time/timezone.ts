@@ -1,4 +1,4 @@
-import { closest } from './suggest.js';
+import { closest } from '../text/suggest.js';
 
 /** True for an IANA time zone name this runtime knows (`Europe/Berlin`, `UTC`). */
 export function isTimeZone(name: string): boolean {

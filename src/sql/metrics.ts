@@ -1,12 +1,12 @@
-import { quoteIdent } from './identifiers.js';
-import type { Product } from './model.js';
-import type { Problem } from './problems.js';
-import { ValidationError } from './problems.js';
-import type { SchemaMap } from './source.js';
-import { resolveSource } from './source.js';
-import type { ProductDefinition } from './spec.js';
-import { didYouMean, listOf } from './suggest.js';
-import { toProduct } from './validate.js';
+import { quoteIdent } from '../warehouse/quote.js';
+import type { Product } from '../product/model.js';
+import type { Problem } from '../product/problems.js';
+import { ValidationError } from '../product/problems.js';
+import type { SchemaMap } from '../product/source.js';
+import { resolveSource } from './resolve.js';
+import type { ProductDefinition } from '../product/spec.js';
+import { didYouMean, listOf } from '../text/suggest.js';
+import { toProduct } from '../product/validate.js';
 
 export type SqlValue = string | number | boolean | null;
 

@@ -1,5 +1,6 @@
 /**
- * SQL literals for the one statement that cannot take parameters: `COPY (<query>) TO STDOUT` (the csv export).
+ * A parameterized query written out with its values inlined, for the statements that cannot take parameters:
+ * `COPY (<query>) TO STDOUT` (the csv export) and SQL people paste into psql (check reproductions).
  *
  * Everywhere else lastmile sends values as parameters. COPY is a utility statement: Postgres does not accept `$n`
  * in it, so a query with parameters is exported by writing each value into the text as a quoted literal. The value
@@ -8,27 +9,7 @@
  * has the type `unknown` until its context decides, as an untyped parameter does, so `where amount > $1` and
  * `where amount > '10'` resolve the same way.
  */
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-// The driver's own parameter conversion (what pg-cursor uses too), so a value means the same inlined or bound.
-const { prepareValue } = require('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
-
-/**
- * A value as an SQL literal: `NULL`, or a string constant (`'it''s'`; `E'a\\b'` when the text has a backslash, so
- * the literal means the same whatever `standard_conforming_strings` says). Buffers become bytea hex (`'\x0aff'`).
- * Throws on a NUL character, which no Postgres text can hold.
- */
-export function quoteLiteral(value: unknown): string {
-  const prepared = prepareValue(value);
-  if (prepared === null || prepared === undefined) return 'NULL';
-  const text = Buffer.isBuffer(prepared) ? `\\x${prepared.toString('hex')}` : String(prepared);
-  if (text.includes('\u0000')) {
-    throw new Error('A query parameter contains a NUL character (\\u0000), which Postgres text cannot hold; remove it from the value.');
-  }
-  const quoted = text.replace(/'/g, "''");
-  return text.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
-}
+import { quoteLiteral } from './quote.js';
 
 const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;

@@ -7,7 +7,7 @@ import {
   type CompiledSpec,
   type ScheduleSpecInput,
   type StructuredCalendar,
-} from '../../devserver/schedules/spec.js';
+} from '../../calendar/index.js';
 
 const BASE: ScheduleSpecInput = { cron: [], calendars: [], intervals: [], excludeCalendars: [], jitterMs: 0, timezone: '' };
 const spec = (over: Partial<ScheduleSpecInput>): CompiledSpec => compileSpec({ ...BASE, ...over });
