@@ -14,4 +14,6 @@ export default defineConfig({
     },
   },
   promotion: ['dev', 'test', 'prod'],
+  // The data every embedded warehouse starts with: the example retailer (docs/seed-data.md).
+  seed: './seed/retailer/index.ts',
 });

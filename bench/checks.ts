@@ -62,7 +62,7 @@ import {
 } from '../src/checks/index.js';
 import { check, defineProduct, files, loadProducts, sql, table, toProduct, type Product } from '../src/index.js';
 import { startEmbeddedPostgres } from '../src/warehouse/embedded.js';
-import { seedWarehouse } from '../src/warehouse/seed/index.js';
+import { seedWarehouse } from '../seed/retailer/index.js';
 import { numberFlag, stringFlag, type BenchOptions, type BenchResult } from './lib/types.js';
 
 export const description = '10 row-level checks over a 10M-row table: one lastmile scan vs one query per check (dbt-style)';

@@ -32,6 +32,11 @@ export interface DevServer {
   /** host:port for Temporal clients and workers */
   address: string;
   namespace: string;
+  /**
+   * Settles once the server has stopped serving: `undefined` after `stop()`, or the error that stopped it on its own
+   * (its database went away, a write failed) — whoever embeds the server can then stop too instead of serving nothing.
+   */
+  readonly done: Promise<Error | undefined>;
   stop(): Promise<void>;
 }
 
@@ -97,17 +102,32 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     );
     const address = `${host}:${grpcServer.port}`;
     let stopped = false;
+    let settle: (error: Error | undefined) => void = () => undefined;
+    const done = new Promise<Error | undefined>((resolve) => (settle = resolve));
     const server = grpcServer.server;
     engine.onFatal = (error) => {
+      if (stopped) return;
+      stopped = true;
       log(`devserver: stopping after a fatal error: ${error.message}`);
+      schedules?.stop();
+      engine.stop();
       server.forceShutdown();
+      settle(error);
     };
+    store.onConnectionLost = (error) => engine.onFatal(new Error(`The devserver lost its database: ${error.message}`));
     return {
       address,
       namespace: 'default',
+      done,
       async stop() {
-        if (stopped) return;
+        if (stopped) {
+          // stopped on its own after a fatal error: what is left to close
+          await store.close().catch(() => undefined);
+          await embedded?.stop();
+          return;
+        }
         stopped = true;
+        settle(undefined);
         schedules?.stop();
         engine.stop();
         await new Promise<void>((resolve) => {

@@ -22,3 +22,21 @@ export class RetryableError extends Error {
 export function isInputError(error: unknown): boolean {
   return error instanceof Error && error.name === INPUT_ERROR;
 }
+
+/** Bad input no retry can fix: a target that does not exist, a file name template that collides, … */
+export class InputError extends RetryableError {
+  constructor(message: string) {
+    super(message, INPUT_ERROR, false);
+  }
+}
+
+/**
+ * Something lastmile needs is unavailable — a warehouse that does not answer, a Temporal server that is gone, an
+ * environment variable that is not set — rather than wrong: the command exits 3, and a later try may work.
+ */
+export class UnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LastmileUnavailable';
+  }
+}

@@ -1,6 +1,7 @@
 /**
  * lastmile — data products as code. Product modules import what they declare with from here:
- * `import { defineProduct, sql, table, check, dashboard } from 'lastmile'`.
+ * `import { defineProduct, sql, table, check, dashboard } from 'lastmile'`; seed modules `defineSeed` and
+ * `checksumTables`.
  */
 
 // Declaring products
@@ -36,6 +37,26 @@ export type { Audience, Column, Contract, DeliverBy, Metric, Owner, Product, Pro
 export type { ColumnType } from './product/column-types.js';
 export type { DurationText } from './time/duration.js';
 export type { SemVer } from './product/names.js';
+
+// Declaring and applying seeds (the data an embedded warehouse starts with)
+export { defineSeed, isSeedDefinition, applySeed, seedChecksum, checksumTables } from './warehouse/seeding/index.js';
+export type {
+  SeedBuildContext,
+  SeedBuildReport,
+  SeedChecksum,
+  SeedDb,
+  SeedDefinition,
+  SeedOptions,
+  SeedProgress,
+  SeedQueryResult,
+  SeedReapply,
+  SeedResult,
+  SeedScale,
+  SeedSpec,
+  SeedStep,
+  SeedTable,
+  SeedTarget,
+} from './warehouse/seeding/index.js';
 
 // Loading and validating
 export { loadProducts, scanProducts } from './product/loader.js';

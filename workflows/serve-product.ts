@@ -1,4 +1,4 @@
-import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CheckActivities } from '../activities/checks/check-activities.js';
 import type { CoreActivities } from '../activities/core/run-activities.js';
 import type { RunSloActivities } from '../activities/slo/run-slis.js';
@@ -109,7 +109,10 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
   const rows = checks?.rows ?? 0;
   await bookkeeping.finishRun({ env, runId: plan.runId, status, rows, error, checks: checks && { ...checks, warnings } });
   if (plan.hasSlo) await bookkeeping.recordRunSlis({ env, product, runId: plan.runId, ...(dataAge && { dataAge }) });
-  await bookkeeping.notifyMonitor({ env, product }).catch(() => undefined);
+  await bookkeeping.notifyMonitor({ env, product }).catch((error: unknown) => {
+    // the run is done either way; the monitor (when it runs) sees the run at its next evaluation
+    log.warn(`the SLO monitor of ${product} in ${env} was not told that run ${plan.runId} finished: ${failureMessage(error)}`, { product, env, runId: plan.runId });
+  });
 
   const summary: RunSummary = {
     runId: plan.runId,

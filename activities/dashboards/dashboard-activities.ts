@@ -1,32 +1,20 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BiToolError, notifyTool, pollAsyncRefresh, startAsyncRefresh, toolName, type BiCall } from '../../src/dashboards/bi/index.js';
-import { compileDashboard, relationOf, schemaOf, type CompiledObject } from '../../src/dashboards/objects.js';
+import { compileDashboard, type CompiledObject } from '../../src/dashboards/objects.js';
 import { dropReplaced, ObjectNotOwned, refreshObject } from '../../src/dashboards/refresh.js';
 import { inlineParameters } from '../../src/warehouse/inline.js';
-import { durationMs } from '../../src/time/duration.js';
-import { quoteIdent } from '../../src/warehouse/quote.js';
+import { DashboardStepError, measureDashboard, refreshPlan } from '../../src/dashboards/measure.js';
+import { UnavailableError } from '../../src/errors.js';
+import { isPermanentSqlError } from '../../src/warehouse/sql-errors.js';
 import type { Product } from '../../src/product/model.js';
-import { resolveSql } from '../../src/sql/resolve.js';
 import { targetOf } from '../../src/product/target-of.js';
 import type { BiTool, DashboardTarget } from '../../src/product/targets.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
-import { timeQueries } from '../../src/warehouse/timing.js';
 import type { BiRefreshState, DataAge, ObjectRefreshed, QueryLatency, RefreshPlan, ServeTargetInput } from '../../workflows/types.js';
 import { withHeartbeat } from '../core/heartbeat.js';
 import { inputError, productOf } from '../core/products.js';
 
-const DEFAULT_POLL_EVERY = '30s';
-const DEFAULT_MAX_WAIT = '1h';
-const DEFAULT_SAMPLES = 5;
-
-/**
- * SQL errors no retry can fix: data exceptions (22…, e.g. division by zero), integrity violations (23…, e.g. a unique
- * key that is not unique) and syntax or access errors (42…, e.g. an unknown column).
- */
-function isPermanent(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^(22|23|42)/.test(code);
-}
+const isPermanent = isPermanentSqlError;
 
 function dashboardTarget(product: Product, name: string): DashboardTarget {
   try {
@@ -43,7 +31,7 @@ function ownerOf(input: ServeTargetInput): string {
 
 function biFailure(tool: BiTool, error: unknown): Error {
   if (error instanceof BiToolError && !error.retryable) return ApplicationFailure.nonRetryable(error.message, 'LastmileBiRejected');
-  if (error instanceof Error && /environment variable .* is not set/.test(error.message)) {
+  if (error instanceof UnavailableError) {
     return inputError(`${toolName(tool)}: ${error.message}`);
   }
   return error instanceof Error ? error : new Error(String(error));
@@ -81,18 +69,7 @@ export function createDashboardActivities(ctx: ServingContext) {
     /** What the refresh will do: the objects in the order their dependencies allow, the BI tools, the queries. */
     async planRefresh(input: ServeTargetInput): Promise<RefreshPlan> {
       const { target, objects } = await setting(input);
-      return {
-        schema: objects[0]?.schema ?? schemaOf(target),
-        objects: objects.map((object) => ({ name: object.name, strategy: object.strategy, dependsOn: object.dependsOn })),
-        tools: (target.bi ?? []).map((tool, index) => ({
-          index,
-          name: toolName(tool),
-          async: tool.tool === 'asyncRefresh',
-          pollEveryMs: durationMs((tool.tool === 'asyncRefresh' ? tool.pollEvery : undefined) ?? DEFAULT_POLL_EVERY),
-          maxWaitMs: durationMs((tool.tool === 'asyncRefresh' ? tool.maxWait : undefined) ?? DEFAULT_MAX_WAIT),
-        })),
-        queries: Object.keys(target.queries ?? {}),
-      };
+      return refreshPlan(target, objects);
     },
 
     /** Refreshes one object (see src/dashboards/refresh.ts), heartbeating while the database works. */
@@ -159,45 +136,14 @@ export function createDashboardActivities(ctx: ServingContext) {
      * newest value of the freshness column: the data's age.
      */
     async measureDashboard(input: ServeTargetInput): Promise<{ latency?: Record<string, QueryLatency>; dataAge?: DataAge }> {
-      const { target, warehouse, objects } = await setting(input);
+      const { product, target, warehouse, objects } = await setting(input);
       const activity = Context.current();
-      const texts = Object.fromEntries(Object.entries(target.queries ?? {}).map(([name, source]) => [name, resolveSql(source, warehouse.schemas)]));
-      let latency: Record<string, QueryLatency> | undefined;
-      if (Object.keys(texts).length > 0) {
-        try {
-          latency = await timeQueries(warehouse.pool, texts, target.samples ?? DEFAULT_SAMPLES, (query, sample) => activity.heartbeat({ query, sample }));
-        } catch (error) {
-          const failure = `a dashboard query of ${input.target} failed: ${(error as Error).message}`;
-          if (isPermanent(error)) throw ApplicationFailure.nonRetryable(failure, 'LastmileRefreshError');
-          throw new Error(failure);
-        }
-      }
-      if (!target.freshness) return { ...(latency && { latency }) };
-      const object = objects.find((o) => o.name === target.freshness!.object)!;
-      const column = target.freshness.column;
-      let newest: Date | null;
       try {
-        const { rows } = await warehouse.pool.query<{ newest: Date | null }>(`select max(${quoteIdent(column)})::timestamptz as newest from ${relationOf(object)}`);
-        newest = rows[0]?.newest ?? null;
+        return await measureDashboard({ warehouse, product, target, objects, onSample: (query, sample) => activity.heartbeat({ query, sample }) });
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        const failure =
-          code === '42846' || code === '42883'
-            ? `the freshness column ${column} of ${object.schema}.${object.name} is not a date or timestamp: ${(error as Error).message}`
-            : `reading the newest ${column} of ${object.schema}.${object.name} failed: ${(error as Error).message}`;
-        throw isPermanent(error) ? inputError(failure) : new Error(failure);
+        if (!(error instanceof DashboardStepError) || error.kind === 'transient') throw error;
+        throw error.kind === 'input' ? inputError(error.message) : ApplicationFailure.nonRetryable(error.message, 'LastmileRefreshError');
       }
-      if (!newest) return { ...(latency && { latency }) };
-      const measuredAt = new Date();
-      const dataAge: DataAge = {
-        target: input.target,
-        object: object.name,
-        column,
-        newest: newest.toISOString(),
-        ageSeconds: Math.max(0, (measuredAt.getTime() - newest.getTime()) / 1000),
-        measuredAt: measuredAt.toISOString(),
-      };
-      return { ...(latency && { latency }), dataAge };
     },
   };
 }

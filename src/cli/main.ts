@@ -3,7 +3,7 @@ import { Runtime } from '@temporalio/worker';
 import { ValidationError, formatProblems } from '../product/problems.js';
 import { loadProject } from '../runtime/session.js';
 import { openSession } from '../runtime/session.js';
-import { WarehouseConnectionError } from '../warehouse/pool.js';
+import { UnavailableError } from '../errors.js';
 import { devCommand } from './commands/dev.js';
 import { devserverCommand } from './commands/devserver.js';
 import { listCommand } from './commands/list.js';
@@ -163,9 +163,7 @@ function report(error: unknown, out: Pick<Output, 'debug'>): number {
   process.stderr.write(`lastmile: ${message}\n`);
   if (out.debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   else process.stderr.write('(run again with --debug for the stack trace)\n');
-  return error instanceof WarehouseConnectionError || /environment variable|not set|ECONNREFUSED|connect/i.test(message)
-    ? EXIT.environment
-    : EXIT.failed;
+  return error instanceof UnavailableError ? EXIT.environment : EXIT.failed;
 }
 
 const debug = process.argv.includes('--debug');

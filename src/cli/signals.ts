@@ -14,14 +14,39 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
  * taking over reaches this handler on the next turn of the event loop instead of vanishing.
  */
 export function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const handler = (signal: NodeJS.Signals): void => {
+  return watchSignals().signal;
+}
+
+function watchSignals(): { signal: Promise<NodeJS.Signals>; release(): void } {
+  let release = (): void => undefined;
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    let released = false;
+    release = (): void => {
+      if (released) return;
+      released = true;
       for (const [s, listeners] of others) for (const listener of listeners) process.on(s, listener);
       for (const s of SIGNALS) process.off(s, handler);
-      resolve(signal);
     };
-    for (const signal of SIGNALS) process.prependListener(signal, handler);
-    const others = SIGNALS.map((signal) => [signal, process.listeners(signal).filter((l) => l !== handler)] as const);
-    for (const [signal, listeners] of others) for (const listener of listeners) process.off(signal, listener);
+    const handler = (caught: NodeJS.Signals): void => {
+      release();
+      resolve(caught);
+    };
+    for (const s of SIGNALS) process.prependListener(s, handler);
+    const others = SIGNALS.map((s) => [s, process.listeners(s).filter((l) => l !== handler)] as const);
+    for (const [s, listeners] of others) for (const listener of listeners) process.off(s, listener);
   });
+  return { signal, release };
+}
+
+/**
+ * Waits for SIGINT / SIGTERM, or for `failed` (the session stopped serving on its own), whichever comes first; the
+ * signal handlers are handed back either way.
+ */
+export async function untilSignalOrFailure(failed: Promise<Error>): Promise<{ signal: NodeJS.Signals } | { error: Error }> {
+  const watch = watchSignals();
+  try {
+    return await Promise.race([watch.signal.then((signal) => ({ signal })), failed.then((error) => ({ error }))]);
+  } finally {
+    watch.release();
+  }
 }

@@ -4,14 +4,18 @@ import { hasBrand, PRODUCT_BRAND } from '../product/brand.js';
 import { importErrorMessage, importModules } from '../product/module-import.js';
 import type { Problem } from '../product/problems.js';
 import { ValidationError } from '../product/problems.js';
-import { isRecord } from '../product/raw.js';
+import { at, isRecord } from '../product/raw.js';
+import { loadSeedModule } from './seed-module.js';
 import type { Config } from './spec.js';
 import { isConfigDefinition } from './spec.js';
 import { validateConfig } from './validate.js';
 
 export const CONFIG_FILES = ['lastmile.config.ts', 'lastmile.config.mts', 'lastmile.config.js', 'lastmile.config.mjs'];
 
-/** Finds, imports and validates `lastmile.config.ts` in `dir`; throws `ValidationError` with every problem. */
+/**
+ * Finds, imports and validates `lastmile.config.ts` in `dir`, and loads the seed module it names; throws
+ * `ValidationError` with every problem.
+ */
 export async function loadConfig(dir: string): Promise<Config> {
   const root = path.resolve(dir);
   const file = CONFIG_FILES.map((name) => path.join(root, name)).find((candidate) => existsSync(candidate));
@@ -47,6 +51,10 @@ export async function loadConfig(dir: string): Promise<Config> {
   }
   const validation = validateConfig(declaration, file);
   problems.push(...validation.problems);
+  // The seed module is checked even when other fields are wrong, so every problem is reported at once.
+  const seedModule = at(declaration, 'seed');
+  const seed = typeof seedModule === 'string' && seedModule.trim() !== '' && !path.isAbsolute(seedModule) ? await loadSeedModule(root, seedModule, file) : undefined;
+  problems.push(...(seed?.problems ?? []));
   if (problems.length > 0 || !validation.config) throw new ValidationError(problems);
-  return validation.config;
+  return seed?.seed ? { ...validation.config, seed: seed.seed } : validation.config;
 }

@@ -2,10 +2,12 @@ import { ValidationError } from '../product/problems.js';
 import type { SecretRef } from '../product/secret.js';
 import type { SchemaMap } from '../product/source.js';
 import { didYouMean, listOf } from '../text/suggest.js';
+import type { SeedDefinition } from '../warehouse/seeding/spec.js';
 import type { Config } from './spec.js';
 
 export type ResolvedWarehouse =
-  | { readonly kind: 'embedded'; readonly schemas: SchemaMap }
+  /** `seed`: what the embedded warehouse is seeded with (the config's seed; none when the config names none). */
+  | { readonly kind: 'embedded'; readonly schemas: SchemaMap; readonly seed?: SeedDefinition }
   | { readonly kind: 'url'; readonly urlEnv: string; readonly schemas: SchemaMap };
 
 export type ResolvedTemporal =
@@ -21,7 +23,10 @@ export interface ResolvedEnvironment<E extends string = string> {
   readonly promotion: { readonly index: number; readonly previous?: E; readonly next?: E };
 }
 
-/** The environment `name` of a configuration, with defaults: embedded warehouse and Temporal, namespace `default`, task queue `lastmile-<env>`. */
+/**
+ * The environment `name` of a configuration, with defaults: embedded warehouse (seeded with the config's seed) and
+ * Temporal, namespace `default`, task queue `lastmile-<env>`.
+ */
 export function resolveEnvironment<E extends string>(config: Config<E>, name: NoInfer<E> | (string & {})): ResolvedEnvironment<E> {
   const names = Object.keys(config.environments) as E[];
   if (!names.includes(name as E)) {
@@ -42,7 +47,9 @@ export function resolveEnvironment<E extends string>(config: Config<E>, name: No
   const index = config.promotion.indexOf(envName);
   return {
     name: envName,
-    warehouse: env.warehouse.urlEnv ? { kind: 'url', urlEnv: env.warehouse.urlEnv, schemas } : { kind: 'embedded', schemas },
+    warehouse: env.warehouse.urlEnv
+      ? { kind: 'url', urlEnv: env.warehouse.urlEnv, schemas }
+      : { kind: 'embedded', schemas, ...(config.seed && { seed: config.seed }) },
     temporal: env.temporal.addressEnv
       ? { kind: 'remote', addressEnv: env.temporal.addressEnv, namespace, taskQueue, ...(env.temporal.apiKey && { apiKey: env.temporal.apiKey }) }
       : { kind: 'embedded', namespace, taskQueue },

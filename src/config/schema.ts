@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { expects, say, shown, strict } from '../product/issues.js';
 import { SQL_NAME } from '../product/names.js';
@@ -111,6 +112,14 @@ const envName = z.string().regex(ENV_NAME, {
   error: (issue) => say(`the environment name ${shown(issue.input)} is not valid`, "use lower-case letters, digits, '-' and '_', e.g. 'prod'"),
 });
 
+/** The seed module: a path relative to the project root (the loader checks the file and its default export). */
+const seedModule = z
+  .string(expects("'./seed/retailer/index.ts'"))
+  .refine((value) => value.trim() !== '', { error: say("'{field}' is empty", "name the seed module relative to the project root, e.g. seed: './seed/retailer/index.ts', or remove seed") })
+  .refine((value) => !path.isAbsolute(value), {
+    error: (issue) => say(`${shown(issue.input)} is an absolute path`, "write it relative to the project root (next to lastmile.config.ts), e.g. seed: './seed/retailer/index.ts'"),
+  });
+
 export const configSchema = strict({
   environments: z
     .record(envName, environment, expects('{ dev: {}, test: {}, prod: { ... } }'))
@@ -118,4 +127,5 @@ export const configSchema = strict({
   promotion: z.array(z.string(), expects("the environments in promotion order, e.g. ['dev', 'test', 'prod']")).min(1, {
     error: say('the promotion order is empty', "list the environments in promotion order, e.g. ['dev', 'test', 'prod']"),
   }),
+  seed: seedModule.optional(),
 });

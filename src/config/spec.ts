@@ -1,6 +1,7 @@
 import { brand, CONFIG_BRAND, hasBrand } from '../product/brand.js';
 import type { DurationText } from '../time/duration.js';
 import type { SecretRef } from '../product/secret.js';
+import type { SeedDefinition } from '../warehouse/seeding/spec.js';
 
 export interface WarehouseSpec {
   /** Name of the environment variable holding the warehouse URL; absent means the embedded Postgres. */
@@ -56,6 +57,11 @@ export interface ConfigSpec<E extends string = string> {
   readonly environments: { readonly [K in E]: EnvironmentSpec };
   /** Environments in promotion order, e.g. `['dev', 'test', 'prod']`. */
   readonly promotion: readonly NoInfer<E>[];
+  /**
+   * The module whose default export (`defineSeed(...)`) every embedded warehouse is seeded with, relative to the
+   * project root, e.g. `'./seed/retailer/index.ts'`. Without it, embedded warehouses start empty.
+   */
+  readonly seed?: string;
 }
 
 export type ConfigDefinition<E extends string = string> = ConfigSpec<E> & { readonly [CONFIG_BRAND]: true };
@@ -75,6 +81,10 @@ export interface Config<E extends string = string> {
   readonly promotion: readonly E[];
   /** Absolute path of the module it was loaded from. */
   readonly file?: string;
+  /** `seed` as written: the seed module, relative to the project root. */
+  readonly seedModule?: string;
+  /** The seed that module declares (loaded by `loadConfig`); applied to embedded warehouses. */
+  readonly seed?: SeedDefinition;
 }
 
 export interface Environment {

@@ -12,7 +12,10 @@ export interface ConfigValidation {
   problems: Problem[];
 }
 
-/** Validates a configuration declaration: schema, literal secrets, promotion order. Every problem at once. */
+/**
+ * Validates a configuration declaration: schema, literal secrets, promotion order. Every problem at once. A `seed`
+ * module is only named here (`seedModule`); `loadConfig` loads and checks it.
+ */
 export function validateConfig(raw: unknown, file?: string): ConfigValidation {
   const secrets = literalSecretProblems(raw, file);
   const parsed = configSchema.safeParse(raw, { reportInput: true });
@@ -23,7 +26,9 @@ export function validateConfig(raw: unknown, file?: string): ConfigValidation {
     ...crossProblems(raw, file),
   ];
   if (problems.length > 0 || !parsed.success) return { problems };
-  return { config: file === undefined ? parsed.data : { ...parsed.data, file }, problems };
+  // `seed` names a module; loadConfig loads it into `seed`, the declaration it exports.
+  const { seed: seedModule, ...data } = parsed.data;
+  return { config: { ...data, ...(seedModule !== undefined && { seedModule }), ...(file !== undefined && { file }) }, problems };
 }
 
 function crossProblems(raw: unknown, file: string | undefined): Problem[] {

@@ -169,8 +169,12 @@ export async function refreshObject(pool: pg.Pool, object: CompiledObject, optio
       ...(kept && { kept }),
     };
   } finally {
-    await client.query(`select pg_advisory_unlock(${LOCK_SPACE}, hashtext($1))`, [`${object.schema}.${object.name}`]).catch(() => undefined);
-    client.release();
+    let unlockFailed: Error | undefined;
+    await client.query(`select pg_advisory_unlock(${LOCK_SPACE}, hashtext($1))`, [`${object.schema}.${object.name}`]).catch((error: unknown) => {
+      unlockFailed = error instanceof Error ? error : new Error(String(error));
+    });
+    // a connection whose unlock failed may still hold the lock (or a failed transaction): close it, never reuse it
+    client.release(unlockFailed);
   }
 }
 

@@ -1,7 +1,7 @@
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Product } from '../product/model.js';
-import { MONITOR_TARGET, monitorId, runSearchAttributes } from '../temporal/names.js';
-import type { SloMonitorInput } from '../../workflows/types.js';
+import { monitorStartOptions } from '../temporal/monitor-start.js';
+import { monitorId } from '../temporal/names.js';
 
 export interface MonitorOptions {
   client: Client;
@@ -18,7 +18,7 @@ export interface MonitorOptions {
  */
 export async function ensureMonitors(o: MonitorOptions): Promise<string[]> {
   const started: string[] = [];
-  const since = (o.now ?? new Date()).toISOString();
+  const now = o.now ?? new Date();
   for (const product of o.products) {
     if (!product.slo) continue;
     const workflowId = monitorId(o.env, product.name);
@@ -28,15 +28,10 @@ export async function ensureMonitors(o: MonitorOptions): Promise<string[]> {
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
-    const input: SloMonitorInput = { env: o.env, product: product.name, since };
     await o.client.workflow.start('sloMonitor', {
-      workflowId,
-      taskQueue: o.taskQueue,
-      args: [input],
+      ...monitorStartOptions(o.env, product, o.taskQueue, now),
       // two deploys at once: the second joins the monitor the first started
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: runSearchAttributes({ product: product.name, env: o.env, target: MONITOR_TARGET, owner: product.owner.team }),
-      memo: { description: `SLO monitor of ${product.name} in ${o.env}` },
     });
     started.push(workflowId);
   }

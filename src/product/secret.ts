@@ -1,3 +1,5 @@
+import { UnavailableError } from '../errors.js';
+
 /** A secret is referenced by the name of the environment variable that holds it, never written down. */
 export interface SecretRef {
   readonly kind: 'secret';
@@ -29,7 +31,7 @@ export const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;
 export function resolveSecret(ref: SecretRef, usedBy?: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[ref.env];
   if (value === undefined || value === '') {
-    throw new Error(
+    throw new UnavailableError(
       `The environment variable ${ref.env} is not set${usedBy ? ` (needed by ${usedBy})` : ''}. ` +
         `Set it in the environment where lastmile runs, e.g. export ${ref.env}=... in the shell or your CI secret store.`,
     );

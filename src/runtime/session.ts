@@ -7,6 +7,7 @@ import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.
 import type { Config } from '../config/spec.js';
 import { loadProducts } from '../product/loader.js';
 import type { Product } from '../product/model.js';
+import { UnavailableError } from '../errors.js';
 import { ValidationError } from '../product/problems.js';
 import { checkContractAgainstWarehouse } from '../probe/contract.js';
 import { connectClient, connectWorker, ensureNamespace, ensureSearchAttributes } from '../temporal/connect.js';
@@ -51,6 +52,12 @@ export interface Session {
   client: Client;
   context: ServingContext;
   worker?: { worker: Worker; connection: NativeConnection; running: Promise<void> };
+  /**
+   * Resolves, with the cause, when the session stops serving on its own: its worker failed or stopped unasked, or
+   * the Temporal server it started went away. Never resolves once `close()` was called. A command that serves until
+   * Ctrl-C waits for this too, and exits with the cause instead of serving nothing.
+   */
+  failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -68,7 +75,10 @@ export async function openSession(project: Project, options: SessionOptions): Pr
   const log = options.log ?? (() => undefined);
   const env = resolveEnvironment(project.config, options.env);
   const cleanup: (() => Promise<void>)[] = [];
+  let closing = false;
+  let temporalLost = false;
   const close = async (): Promise<void> => {
+    closing = true;
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
     cleanup.length = 0;
   };
@@ -98,19 +108,38 @@ export async function openSession(project: Project, options: SessionOptions): Pr
     const context = new ServingContext(project.config, project.products, { root: project.root });
     context.adopt(warehouse);
     let worker: Session['worker'];
+    const failures: Promise<Error>[] = [];
+    if (temporal.lost) {
+      failures.push(
+        temporal.lost.then((cause) => {
+          temporalLost = true;
+          return new UnavailableError(`Temporal stopped: ${cause.message}`, { cause });
+        }),
+      );
+    }
     if (options.worker !== false) {
       const nativeConnection = await connectWorker(temporal);
       cleanup.push(() => nativeConnection.close());
       const w = await createLastmileWorker({ connection: nativeConnection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, context });
       const running = w.run();
+      failures.push(
+        running.then(
+          () => new Error(`the worker polling ${temporal.taskQueue} stopped without being asked to`),
+          (error: unknown) => new Error(`the worker polling ${temporal.taskQueue} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
+        ),
+      );
       cleanup.push(async () => {
         if (w.getState() === 'RUNNING') w.shutdown();
-        await running.catch(() => undefined);
+        // with its server gone the worker cannot hand anything back: do not wait out its drain
+        const drained = running.catch(() => undefined);
+        await (temporalLost ? Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 1000).unref())]) : drained);
       });
       worker = { worker: w, connection: nativeConnection, running };
       log(`worker: polling task queue ${temporal.taskQueue}`);
     }
-    return { project, env, warehouse, temporal, connection, client, context, worker, close };
+    const never = new Promise<Error>(() => undefined);
+    const failed = Promise.race(failures).then((error) => (closing ? never : error));
+    return { project, env, warehouse, temporal, connection, client, context, worker, failed, close };
   } catch (error) {
     await close();
     throw error;

@@ -3,9 +3,10 @@ import type pg from 'pg';
 import type { ResolvedEnvironment } from '../config/resolve.js';
 import { createMetaStore, type MetaStore } from '../meta/index.js';
 import { connectPool } from '../warehouse/pool.js';
-import { seedWarehouse, type SeedResult } from '../warehouse/seed/index.js';
+import { applySeed, type SeedResult } from '../warehouse/seeding/index.js';
 import { embeddedDataDir, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../warehouse/embedded.js';
 import type { SchemaMap } from '../product/source.js';
+import { UnavailableError } from '../errors.js';
 
 /** An environment's warehouse: a pool, its schema map, and lastmile's metadata store inside it. */
 export interface Warehouse {
@@ -22,8 +23,9 @@ export interface Warehouse {
 export interface WarehouseOptions {
   /** project folder holding `.lastmile/` (default: the working directory) */
   root?: string;
-  /** seed the example data when the warehouse is embedded (default true) */
+  /** apply the configured seed (`seed` in lastmile.config.ts) when the warehouse is embedded (default true) */
   seed?: boolean;
+  /** scale of the seed (default 1) */
   scale?: number;
   onSeed?: (result: SeedResult) => void;
   log?: (line: string) => void;
@@ -59,7 +61,7 @@ export function embeddedDatabase(env: string): string {
 }
 
 /**
- * Opens the warehouse of `env`: the URL in its env var, or embedded Postgres (seeded with the example retailer).
+ * Opens the warehouse of `env`: the URL in its env var, or embedded Postgres (seeded with the configured seed, if any).
  * Applies the metadata store's migrations either way.
  */
 export async function openWarehouse(env: ResolvedEnvironment, options: WarehouseOptions = {}): Promise<Warehouse> {
@@ -70,7 +72,7 @@ export async function openWarehouse(env: ResolvedEnvironment, options: Warehouse
   if (env.warehouse.kind === 'url') {
     const value = process.env[env.warehouse.urlEnv];
     if (!value) {
-      throw new Error(
+      throw new UnavailableError(
         `Environment ${env.name} reads its warehouse URL from the environment variable ${env.warehouse.urlEnv}, which is not set. ` +
           `Set it (export ${env.warehouse.urlEnv}=postgres://user:password@host:5432/db) or remove warehouse.urlEnv from lastmile.config.ts to use the embedded warehouse.`,
       );
@@ -90,8 +92,8 @@ export async function openWarehouse(env: ResolvedEnvironment, options: Warehouse
     max: 8,
   });
   try {
-    if (embedded && options.seed !== false) {
-      const result = await seedWarehouse(pool, { scale: options.scale ?? 1 });
+    if (env.warehouse.kind === 'embedded' && env.warehouse.seed && options.seed !== false) {
+      const result = await applySeed(pool, env.warehouse.seed, { scale: options.scale ?? 1 });
       options.onSeed?.(result);
     }
     const meta = createMetaStore(pool);

@@ -1,26 +1,41 @@
 import Long from 'long';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { UnavailableError } from '../errors.js';
 import type { TemporalTarget } from './resolve.js';
 import { SEARCH_ATTRIBUTES } from './names.js';
 
 /** A client connection to the resolved Temporal. */
 export async function connectClient(target: TemporalTarget): Promise<{ connection: Connection; client: Client }> {
-  const connection = await Connection.connect({
-    address: target.address,
-    ...(target.tls !== undefined && { tls: target.tls }),
-    ...(target.apiKey !== undefined && { apiKey: target.apiKey }),
-  });
+  const connection = await unavailableUnless(target, () =>
+    Connection.connect({
+      address: target.address,
+      ...(target.tls !== undefined && { tls: target.tls }),
+      ...(target.apiKey !== undefined && { apiKey: target.apiKey }),
+    }),
+  );
   return { connection, client: new Client({ connection, namespace: target.namespace }) };
 }
 
 /** The connection a worker polls with. */
 export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
-  return await NativeConnection.connect({
-    address: target.address,
-    ...(target.tls !== undefined && { tls: target.tls }),
-    ...(target.apiKey !== undefined && { apiKey: target.apiKey }),
-  });
+  return await unavailableUnless(target, () =>
+    NativeConnection.connect({
+      address: target.address,
+      ...(target.tls !== undefined && { tls: target.tls }),
+      ...(target.apiKey !== undefined && { apiKey: target.apiKey }),
+    }),
+  );
+}
+
+/** A connection that could not be made is Temporal being unavailable (exit 3), said with the address. */
+async function unavailableUnless<T>(target: TemporalTarget, connect: () => Promise<T>): Promise<T> {
+  try {
+    return await connect();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UnavailableError(`Temporal at ${target.address} did not answer (${reason}). ${target.describe}.`, { cause: error });
+  }
 }
 
 interface GrpcError {

@@ -6,6 +6,7 @@ import type { ResolvedEnvironment } from '../config/resolve.js';
 import { resolveSecret } from '../product/secret.js';
 import { freePort } from '../warehouse/embedded.js';
 import { embeddedDataDir, startProjectDevServer } from './devserver.js';
+import { UnavailableError } from '../errors.js';
 
 /** Where lastmile's Temporal is, and how it was chosen. */
 export interface TemporalTarget {
@@ -20,6 +21,8 @@ export interface TemporalTarget {
   describe: string;
   /** stops what this process started (nothing for an external server) */
   stop(): Promise<void>;
+  /** resolves, with the cause, if the server this process started stops on its own; never otherwise */
+  lost?: Promise<Error>;
 }
 
 export interface ResolveTemporalOptions {
@@ -86,7 +89,7 @@ export async function resolveTemporal(env: ResolvedEnvironment, options: Resolve
   const addressVar = env.temporal.kind === 'remote' ? env.temporal.addressEnv : 'TEMPORAL_ADDRESS';
   const address = vars[addressVar];
   if (env.temporal.kind === 'remote' && !address) {
-    throw new Error(
+    throw new UnavailableError(
       `Environment ${env.name} reads its Temporal address from ${addressVar}, which is not set. ` +
         `Set it (for Temporal Cloud: export ${addressVar}=<namespace>.<account>.tmprl.cloud:7233) or remove temporal.addressEnv from lastmile.config.ts to use the embedded devserver.`,
     );
@@ -132,6 +135,7 @@ export async function resolveTemporal(env: ResolvedEnvironment, options: Resolve
     taskQueue,
     describe: `the embedded lastmile devserver at ${server.address} (state in ${embeddedDataDir(root)}), namespace ${namespace}`,
     stop: () => server.stop(),
+    lost: server.done.then((error) => error ?? new Promise<Error>(() => undefined)),
   };
 }
 
@@ -168,13 +172,21 @@ async function startTemporalCli(
     await new Promise((r) => setTimeout(r, 250));
   }
   options.log?.(`started ${cli} server start-dev on ${address}`);
+  let stopping = false;
+  const lost = new Promise<Error>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolve(new Error(`\`${cli} server start-dev\` exited (${signal ?? `code ${code}`}): ${stderr.trim() || 'no output'}`));
+    }),
+  );
   return {
     source: 'temporal-cli',
     address,
     namespace,
     taskQueue,
     describe: `\`temporal server start-dev\` (found on PATH at ${cli}) at ${address}, namespace ${namespace}`,
+    lost,
     stop: async () => {
+      stopping = true;
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 200));
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -9,20 +9,4 @@ export {
   WarehouseConnectionError,
   type PoolOptions,
 } from './pool.js';
-export {
-  seedWarehouse,
-  warehouseChecksum,
-  seedCounts,
-  SEED_ANCHOR,
-  SEED_VERSION,
-  SHOP_TABLES,
-  MART_VIEWS,
-  type SeedOptions,
-  type SeedResult,
-  type SeedProgress,
-  type SeedStep,
-  type SeedTable,
-  type SeedCounts,
-  type ShopTable,
-  type MartView,
-} from './seed/index.js';
+export * from './seeding/index.js';

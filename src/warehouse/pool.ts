@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { UnavailableError } from '../errors.js';
 
 /** Where a connection URL came from and what it is for; both appear in error messages. */
 export interface PoolOptions {
@@ -17,7 +18,7 @@ export interface PoolOptions {
 }
 
 /** A connection problem explained in one paragraph; `url` is redacted and safe to print. */
-export class WarehouseConnectionError extends Error {
+export class WarehouseConnectionError extends UnavailableError {
   override readonly name = 'WarehouseConnectionError';
   constructor(
     message: string,

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, type CheckReport, type CheckResult } from '../../src/checks/index.js';
 import { loadProducts, sql, table, type Product } from '../../src/index.js';
-import { seedWarehouse } from '../../src/warehouse/seed/index.js';
+import { seedWarehouse } from '../../seed/retailer/index.js';
 import { startTestPostgres, type TestPostgres } from '../warehouse/support.js';
 import { check, countingPool, testProduct } from './support.js';
 

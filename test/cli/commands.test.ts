@@ -90,7 +90,7 @@ describe('lastmile list and command-line errors', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^1 problem found:\n\nproducts\/bad_cron\.ts, serve\[0\]\.schedule\.cron \(product bad_cron, target nightly\): /);
-    expect(result.stderr).toMatch(/hour value 25 is outside 0–23/);
+    expect(result.stderr).toMatch(/'0 25 \* \* \*' is not a valid cron expression: hour 25 is out of range 0-23\. Fix: write five fields/);
     expect(stackLines(result.stderr)).toEqual([]);
   });
 

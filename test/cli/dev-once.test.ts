@@ -3,7 +3,7 @@
  * defaults bring everything up, every example product runs once, and the runs are in the metadata store afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +11,10 @@ import type { RunSummary } from '../../workflows/types.js';
 import { json, killStrays, portAnswers, REPO_ROOT, runCli, stopStrayPostgres } from '../support/cli.js';
 
 /**
- * The parts of the working tree this suite's fixes may touch are carried over uncommitted changes included, so the
- * clone runs the code under test; everything else is exactly HEAD.
+ * The parts of the working tree this suite's fixes may touch are carried over uncommitted changes included (new,
+ * untracked files too), so the clone runs the code under test; everything else is exactly HEAD.
  */
-const CARRIED = ['src', 'workflows', 'activities', 'bin', 'products', 'lastmile.config.ts', 'package.json'];
+const CARRIED = ['src', 'workflows', 'activities', 'devserver', 'calendar', 'bin', 'products', 'seed', 'lastmile.config.ts', 'package.json'];
 
 describe('lastmile dev --once from a fresh clone', () => {
   let dir: string;
@@ -26,6 +26,11 @@ describe('lastmile dev --once from a fresh clone', () => {
     execFileSync('git', ['clone', '-q', REPO_ROOT, clone]);
     const diff = execFileSync('git', ['diff', 'HEAD', '--binary', '--', ...CARRIED], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
     if (diff.length > 0) execFileSync('git', ['apply', '--whitespace=nowarn'], { cwd: clone, input: diff });
+    const untracked = execFileSync('git', ['ls-files', '-z', '--others', '--exclude-standard', '--', ...CARRIED], { cwd: REPO_ROOT }).toString().split('\0').filter(Boolean);
+    for (const file of untracked) {
+      await mkdir(path.dirname(path.join(clone, file)), { recursive: true });
+      await copyFile(path.join(REPO_ROOT, file), path.join(clone, file));
+    }
     // `npm install` on a fresh clone gives node_modules; the repository's own stands in for it.
     await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
   });

@@ -3,6 +3,7 @@
  * as its own process, stopped with SIGINT / SIGTERM; and how the CLI finds Temporal — TEMPORAL_ADDRESS first, then a
  * `temporal` executable on PATH (`temporal server start-dev`). The embedded default is covered by dev-once.test.ts.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -164,4 +165,29 @@ describe('lastmile devserver and worker', () => {
       expect(await portAnswers(port)).toBe(false);
     }
   }, 120_000);
+
+  it('the Temporal the worker started goes away: the worker exits 3 at once with the cause, instead of serving nothing', async () => {
+    const worker = spawnCli(['worker', '--root', project.root], { env: { PATH: `${fakeDir}${path.delimiter}${cliEnv().PATH}` } });
+    try {
+      await worker.waitFor(/worker ready for dev/, 60_000);
+      const port = /start-dev` \(found on PATH at \S+\) at 127\.0\.0\.1:(\d+)/.exec(worker.stderr())![1];
+      const server = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .find((line) => line.includes(' devserver --port ' + port + ' '));
+      expect(server, 'the fake `temporal server start-dev` process').toBeDefined();
+      const killedAt = Date.now();
+      process.kill(Number(server!.trim().split(/\s+/)[0]), 'SIGKILL');
+      const ended = await withDeadline(worker.exited, 20_000);
+      expect(ended.code, ended.stderr).toBe(3);
+      expect(ended.stderr).toMatch(/lastmile: Temporal stopped: `.*temporal server start-dev` exited \(SIGKILL\)/);
+      expect(ended.stderr).not.toContain('    at ');
+      expect(Date.now() - killedAt).toBeLessThan(15_000);
+    } finally {
+      await killStrays();
+    }
+  }, 120_000);
 });
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms))]);
+}

@@ -99,13 +99,15 @@ describe('the project configuration', () => {
     const config = await loadConfig(REPO_ROOT);
     expect(config.promotion).toEqual(['dev', 'test', 'prod']);
     expect(config.file).toBe(path.join(REPO_ROOT, 'lastmile.config.ts'));
+    expect(config.seedModule).toBe('./seed/retailer/index.ts');
+    expect(config.seed).toMatchObject({ name: 'retailer', version: 1, schemas: ['shop', 'marts'] });
   });
 
   it('resolves environments with defaults', async () => {
     const config = await loadConfig(REPO_ROOT);
     expect(resolveEnvironment(config, 'dev')).toEqual({
       name: 'dev',
-      warehouse: { kind: 'embedded', schemas: {} },
+      warehouse: { kind: 'embedded', schemas: {}, seed: config.seed },
       temporal: { kind: 'embedded', namespace: 'default', taskQueue: 'lastmile-dev' },
       promotion: { index: 0, next: 'test' },
     });

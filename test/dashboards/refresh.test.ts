@@ -218,4 +218,27 @@ describe('refreshing dashboard objects', () => {
     expect((await pool.query('select answer from dash.precious')).rows).toEqual([{ answer: 42 }]);
     await expect(refreshObject(pool, grand, { owner: 'product other, target board' })).rejects.toThrow(`dash.grand belongs to ${OWNER}`);
   });
+
+  it('a refresh whose advisory unlock fails closes that connection instead of handing it back to the pool, lock and all', async () => {
+    const url = await pgServer.freshDatabase('refresh_unlock');
+    const faulty = pgServer.pool(url, 2);
+    // a pool whose connections fail the unlock statement (as a network fault at that moment would)
+    const connect = faulty.connect.bind(faulty);
+    faulty.connect = (async () => {
+      const client = await connect();
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) =>
+        typeof args[0] === 'string' && args[0].includes('pg_advisory_unlock') ? Promise.reject(new Error('injected: the unlock failed')) : query(...args);
+      return client;
+    }) as typeof faulty.connect;
+    const small = object('small', 'select 1 as k', 'swap');
+    const outcome = await refreshObject(faulty, small, { owner: OWNER });
+    expect(outcome.action).toBe('created');
+    // the connection is gone, and with it the lock: nobody still holds an advisory lock in that database
+    expect(faulty.totalCount).toBe(0);
+    const { rows } = await pool.query<{ n: string }>(
+      `select count(*) as n from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and d.datname = 'refresh_unlock'`,
+    );
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
 });

@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +45,7 @@ export interface CliProject {
 export interface CliProjectOptions {
   /** `repo`: copy the repository's products/ (default); `none`: an empty products/ */
   products?: 'repo' | 'none';
-  /** text of lastmile.config.ts (default: the repository's) */
+  /** text of lastmile.config.ts (default: the repository's); `seed: './seed/retailer/index.ts'` in it seeds the example data */
   config?: string;
   /** make the project a git repository with one commit (for the git SHA recorded per run) */
   git?: boolean;
@@ -55,7 +55,8 @@ const GIT = ['-c', 'user.name=lastmile tests', '-c', 'user.email=tests@example.c
 
 /**
  * A mkdtemp folder (mode 0700, as for a user's own temp project) with package.json, node_modules/lastmile → this
- * repository (resolved through package.json `exports`, as when installed), lastmile.config.ts and products/.
+ * repository (resolved through package.json `exports`, as when installed), lastmile.config.ts, products/ and seed/
+ * (the example data the repository's config names; a config given as text uses it by naming it too).
  */
 export async function createCliProject(options: CliProjectOptions = {}): Promise<CliProject> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'lastmile-cli-'));
@@ -65,6 +66,7 @@ export async function createCliProject(options: CliProjectOptions = {}): Promise
   await writeFile(path.join(root, '.gitignore'), 'node_modules/\n.lastmile/\n');
   if (options.config !== undefined) await writeFile(path.join(root, 'lastmile.config.ts'), options.config);
   else await copyFile(path.join(REPO_ROOT, 'lastmile.config.ts'), path.join(root, 'lastmile.config.ts'));
+  await cp(path.join(REPO_ROOT, 'seed'), path.join(root, 'seed'), { recursive: true });
   const productsDir = path.join(root, 'products');
   await mkdir(productsDir, { recursive: true });
   if ((options.products ?? 'repo') === 'repo') {

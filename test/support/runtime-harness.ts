@@ -28,7 +28,7 @@ export interface RuntimeHarness {
 export interface RuntimeOptions {
   /** product modules by name: `products/<name>.ts` */
   products: Record<string, string>;
-  /** text of lastmile.config.ts (default: the repository's) */
+  /** text of lastmile.config.ts (default: the repository's); `seed: './seed/retailer/index.ts'` in it seeds the example data */
   config?: string;
   /** SQL run in the warehouse before the project is loaded (the products' sources) */
   sql?: string;

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedWarehouse, warehouseChecksum, type SeedProgress, type SeedResult } from '../../src/warehouse/seed/index.js';
+import { seedWarehouse, warehouseChecksum } from '../../seed/retailer/index.js';
+import type { SeedProgress, SeedResult } from '../../src/index.js';
 import { startTestPostgres, type TestPostgres } from './support.js';
 
 let server: TestPostgres;
@@ -364,7 +365,7 @@ describe('seedWarehouse at other scales', () => {
     const again = await seedWarehouse(url, { scale: 0.02, onProgress: (p) => progress.push(p) });
     expect(again.reused).toBe(true);
     expect(again.checksum).toBe(seeded.checksum);
-    expect(progress.map((p) => p.step)).toEqual(['check', 'marts', 'reuse']);
+    expect(progress.map((p) => p.step)).toEqual(['check', 'reapply', 'reuse']);
     const stamp = await one<{ fresh: boolean; kept: boolean }>(
       pool,
       `select (select bool_and(scored_at > now() - interval '24 hours') from marts.lead_scores) as fresh,
@@ -375,6 +376,24 @@ describe('seedWarehouse at other scales', () => {
     const third: SeedProgress[] = [];
     await seedWarehouse(url, { scale: 0.02, onProgress: (p) => third.push(p) });
     expect(third.map((p) => p.step)).toEqual(['check', 'reuse']);
+  });
+
+  it('rebuilds a database seeded when the retailer was built into lastmile (shop._seed without a seed column)', async () => {
+    const url = await server.freshDatabase('seed_built_in');
+    const seeded = await seedWarehouse(url, { scale: 0.02 });
+    const pool = server.pool(url);
+    // The record as the built-in seeder wrote it.
+    await pool.query(`
+      drop table shop._seed;
+      create table shop._seed (version int not null, scale double precision not null, prng_seed bigint not null, checksum text not null,
+                               tables jsonb not null, seeded_at timestamptz not null default now(), duration_ms int not null);
+      comment on table shop._seed is 'Written by the lastmile seeder: generator version, scale and checksum of the example data.';
+      insert into shop._seed (version, scale, prng_seed, checksum, tables, duration_ms) values (1, 0.02, 20260105, '${seeded.checksum}', '[]', 100)`);
+    const progress: SeedProgress[] = [];
+    const rebuilt = await seedWarehouse(url, { scale: 0.02, onProgress: (p) => progress.push(p) });
+    expect(rebuilt).toMatchObject({ reused: false, checksum: seeded.checksum, tables: seeded.tables });
+    expect(progress.find((p) => p.step === 'reset')?.message).toBe('Replacing the seed (was scale 0.02, version 1)');
+    expect((await seedWarehouse(url, { scale: 0.02 })).reused).toBe(true);
   });
 
   it('refuses to replace a shop schema it did not create', async () => {

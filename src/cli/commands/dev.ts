@@ -4,7 +4,7 @@ import { openSession, runResult, startRun, type Project } from '../../runtime/se
 import type { RunSummary } from '../../../workflows/types.js';
 import { EXIT } from '../exit-codes.js';
 import { duration, table, type Output } from '../output.js';
-import { untilSignal } from '../signals.js';
+import { untilSignalOrFailure } from '../signals.js';
 
 interface Row {
   product: string;
@@ -118,8 +118,9 @@ export async function devCommand(project: Project, options: { once: boolean }, o
         () => undefined,
       );
     }, 2000);
-    await untilSignal();
+    const stopped = await untilSignalOrFailure(session.failed);
     clearInterval(watch);
+    if ('error' in stopped) throw stopped.error;
     out.note('stopping: draining the worker…');
     return EXIT.ok;
   } finally {

@@ -1,7 +1,8 @@
 import { embeddedDataDir, startProjectDevServer } from '../../temporal/devserver.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { untilSignal } from '../signals.js';
+import { untilSignalOrFailure } from '../signals.js';
+import { UnavailableError } from '../../errors.js';
 
 /** `lastmile devserver [--port 7233] [--database URL]`: the embedded Temporal server in the foreground. */
 export async function devserverCommand(root: string, options: { port: number; database?: string; payloadBytes?: number; historyBytes?: number }, out: Output): Promise<number> {
@@ -16,7 +17,9 @@ export async function devserverCommand(root: string, options: { port: number; da
   });
   out.print(`lastmile devserver listening on ${server.address} (namespace ${server.namespace}) — state in ${options.database ? 'the given database' : embeddedDataDir(root)}`);
   out.note('point workers and clients at it with TEMPORAL_ADDRESS=' + server.address + ' — press Ctrl-C to stop');
-  await untilSignal();
+  const lost = server.done.then((error) => error ?? new Promise<Error>(() => undefined));
+  const stopped = await untilSignalOrFailure(lost);
   await server.stop();
+  if ('error' in stopped) throw new UnavailableError(`the devserver stopped: ${stopped.error.message}`, { cause: stopped.error });
   return EXIT.ok;
 }

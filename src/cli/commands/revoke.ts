@@ -5,6 +5,7 @@ import type { Project } from '../../runtime/session.js';
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { markRevoked } from '../../meta/file-manifests.js';
 
 export interface RevokeOptions {
   env: string;
@@ -34,13 +35,8 @@ export async function revokeCommand(project: Project, options: RevokeOptions, ou
   const result = await revokeVersion(destination, runId);
   const warehouse = await openWarehouse(env, { root: project.root, seed: false });
   try {
-    const marked = await warehouse.pool.query(
-      `update lastmile.file_manifests
-          set published = false, detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('revokedAt', now())
-        where run_id = $1 and env = $2 and product = $3 and target = $4`,
-      [runId, env.name, product.name, target.name],
-    );
-    const summary = { product: product.name, target: target.name, version: `v=${runId}`, deleted: result.deleted, current: result.pointer ? `v=${result.pointer}` : null, recordsMarked: marked.rowCount ?? 0 };
+    const marked = await markRevoked(warehouse.pool, { runId, env: env.name, product: product.name, target: target.name });
+    const summary = { product: product.name, target: target.name, version: `v=${runId}`, deleted: result.deleted, current: result.pointer ? `v=${result.pointer}` : null, recordsMarked: marked };
     if (out.json) out.printJson(summary);
     else {
       out.print(

@@ -111,17 +111,3 @@ create index on shop.returns (order_id, line_no);
 create index on shop.defect_events (lot_id);
 create index on shop.ad_bids (day);
 `;
-
-/** What the seeder remembers about its work; one row. */
-export const CREATE_SEED_TABLE = `
-create table shop._seed (
-  version int not null,
-  scale double precision not null,
-  prng_seed bigint not null,
-  checksum text not null,
-  tables jsonb not null,
-  seeded_at timestamptz not null default now(),
-  duration_ms int not null
-);
-comment on table shop._seed is 'Written by the lastmile seeder: generator version, scale and checksum of the example data.';
-`;

@@ -19,12 +19,13 @@
  * and monthly views twice as slow. now() is one value per statement either way.
  * Weeks and months are cut AFTER shifting, so they are calendar weeks and months of the shown dates.
  *
- * Changing the views: {@link MARTS_FINGERPRINT} changes with this text, and seeding re-applies it to a database that
- * holds another one (no reseed). `create or replace` keeps objects built on the views, but it cannot drop, rename or
- * retype a column: for such a change, bump SEED_VERSION too (a full reseed drops and recreates `marts`).
+ * Changing the views: the fingerprint lastmile records (the comment of schema `marts`) changes with this text, and
+ * seeding re-applies it to a database that holds another one (no reseed). `create or replace` keeps objects built
+ * on the views, but it cannot drop, rename or retype a column: for such a change, bump SEED_VERSION too (a full
+ * reseed drops and recreates `marts`).
  */
-import { createHash } from 'node:crypto';
-import { ANCHOR_EPOCH, SEED_ANCHOR } from './constants.js';
+import type { SeedReapply } from 'lastmile';
+import { ANCHOR_EPOCH, MART_VIEWS, SEED_ANCHOR } from './constants.js';
 
 const HOUR = 3600;
 const iso = (epoch: number): string => new Date(epoch * 1000).toISOString();
@@ -41,7 +42,7 @@ const BID_MODEL = `interval '4 hours', ${ANCHOR}`;
  * Offsets are made of hours, not days: `timestamptz + interval '7 days'` keeps the wall-clock time of the session
  * time zone, which moves an instant by an hour across a daylight-saving change; hours are exact.
  */
-const MARTS_DDL = `
+export const MARTS_DDL = `
 create or replace function marts.clock_offset(at timestamptz default now()) returns interval
 language sql stable parallel safe
 as $$
@@ -149,13 +150,10 @@ having sum(b.clicks) > 0;
 comment on view marts.ad_bid_recommendations is 'Cost-per-click bid per active campaign and keyword: 35% of the revenue per click over the last 14 days of the data. The model runs every 4 hours (00:00, 04:00 … UTC); computed_at is its latest run. No guardrail: that is the serving layer''s job.';
 `;
 
-/** Identifies the marts definition; recorded as the comment of schema `marts`, so seeding can tell an outdated one. */
-const MARTS_FINGERPRINT = createHash('sha256').update(MARTS_DDL).digest('hex').slice(0, 16);
-
-/** The comment of schema `marts` once {@link CREATE_MARTS} has run. */
-export const MARTS_SCHEMA_COMMENT = `Example serving marts of the lastmile seed (views over shop), definition ${MARTS_FINGERPRINT}.`;
-
-/** Creates or replaces the marts functions and views in an existing schema `marts`, and records the fingerprint. */
-export const CREATE_MARTS = `${MARTS_DDL}
-comment on schema marts is '${MARTS_SCHEMA_COMMENT}';
-`;
+/** The marts as a seed's re-applied objects: lastmile fingerprints MARTS_DDL and records it as the schema's comment. */
+export const MARTS: SeedReapply = {
+  schema: 'marts',
+  names: MART_VIEWS,
+  sql: MARTS_DDL,
+  description: 'Example serving marts of the lastmile seed (views over shop)',
+};

@@ -4,10 +4,10 @@
  * views (marts.ts) needs no bump: seeding re-applies them wherever their definition differs.
  */
 
-/** Version of the generator; recorded in `shop._seed`. A database seeded by another version is reseeded. */
+/** Version of the generator; recorded in `shop._seed` by lastmile. A database seeded by another version is reseeded. */
 export const SEED_VERSION = 1;
 
-/** Seed of the counter-based random generator (see `random.ts`). */
+/** Seed of the counter-based random generator (`HELPERS` in generate.ts); changing it changes every row. */
 export const PRNG_SEED = 20260105;
 
 /**
