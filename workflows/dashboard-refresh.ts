@@ -41,6 +41,7 @@ export async function dashboardRefresh(input: ServeTargetInput): Promise<TargetR
   const parts = [
     `refreshed ${refreshed.map((o) => `${plan.schema}.${o.name} (${o.action === 'refreshed' ? 'concurrently' : o.action}, ${o.rows} ${o.rows === 1 ? 'row' : 'rows'}, ${seconds(o.durationMs)})`).join(', ')}`,
     ...told,
+    ...(plan.notCalled ?? []).map((tool) => `${tool.name}: not called — ${tool.reason}`),
     ...(measured.latency ? [`queries p95 ${Object.entries(measured.latency).map(([name, q]) => `${name} ${q.p95Ms} ms`).join(', ')}`] : []),
     ...(measured.dataAge ? [`newest ${measured.dataAge.column} ${measured.dataAge.newest}`] : []),
     ...stillRead.map((kept) => `kept ${kept.relation}: ${kept.readBy.join(', ')} still read it; recreate them on the refreshed object`),

@@ -9,3 +9,8 @@ export const SERVING_WORKFLOWS: Readonly<Partial<Record<ServingKind, string>>> =
 export function servingWorkflow(kind: ServingKind): string | undefined {
   return SERVING_WORKFLOWS[kind];
 }
+
+/** Why a target of this kind cannot be served, or undefined when it can. */
+export function unservable(kind: ServingKind): string | undefined {
+  return servingWorkflow(kind) ? undefined : `this version of lastmile cannot serve '${kind}' targets yet`;
+}

@@ -1,4 +1,4 @@
-import { ApplicationFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CheckActivities } from '../activities/checks/check-activities.js';
 import type { CoreActivities } from '../activities/core/run-activities.js';
 import type { RunSloActivities } from '../activities/slo/run-slis.js';
@@ -18,6 +18,7 @@ import type {
   TargetResult,
 } from './types.js';
 import { INPUT_ERROR } from './errors.js';
+import { unservable } from './kinds.js';
 
 const bookkeeping = proxyActivities<CoreActivities & RunSloActivities>({
   startToCloseTimeout: '1 minute',
@@ -26,17 +27,21 @@ const bookkeeping = proxyActivities<CoreActivities & RunSloActivities>({
 
 const warehouse = proxyActivities<CheckActivities & RunSloActivities>({
   startToCloseTimeout: '30 minutes',
+  // both heartbeat while the warehouse works: a worker lost mid-scan is noticed in seconds, not after 30 minutes
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [INPUT_ERROR] },
 });
 
 async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: string, target: PlannedTarget, checks: CheckOutcome): Promise<TargetResult> {
   const runId = plan.runId;
+  const startedAt = new Date().toISOString();
   if (!target.workflowType) {
     const skipped: TargetResult = {
       name: target.name,
       kind: target.kind,
       status: 'skipped',
-      detail: `this version of lastmile cannot serve '${target.kind}' targets yet`,
+      detail: unservable(target.kind) ?? 'not served',
+      startedAt,
     };
     await bookkeeping.recordTarget({ env: input.env, runId, result: skipped });
     return skipped;
@@ -48,10 +53,11 @@ async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: stri
       workflowId: targetWorkflowId(input.env, input.product, target.name, runKey, target.kind),
       typedSearchAttributes: runSearchAttributes({ product: input.product, env: input.env, target: target.name, owner: plan.owner }),
     });
-    await bookkeeping.recordTarget({ env: input.env, runId, result });
-    return result;
+    const served: TargetResult = { ...result, startedAt };
+    await bookkeeping.recordTarget({ env: input.env, runId, result: served });
+    return served;
   } catch (error) {
-    const failed: TargetResult = { name: target.name, kind: target.kind, status: 'failed', error: failureMessage(error) };
+    const failed: TargetResult = { name: target.name, kind: target.kind, status: 'failed', error: failureMessage(error), startedAt };
     await bookkeeping.recordTarget({ env: input.env, runId, result: failed });
     return failed;
   }
@@ -90,8 +96,17 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
     const verdict = checks;
     targets = await Promise.all(plan.targets.map((t) => serveTarget(input, plan, runKey, t, verdict)));
     const failedTargets = targets.filter((t) => t.status === 'failed');
-    if (failedTargets.length > 0) error = `target ${failedTargets.map((t) => t.name).join(', ')} failed: ${failedTargets[0]!.error}`;
-    status = error ? 'failed' : 'succeeded';
+    const skippedTargets = targets.filter((t) => t.status === 'skipped');
+    if (failedTargets.length > 0) {
+      error = `target ${failedTargets.map((t) => t.name).join(', ')} failed: ${failedTargets[0]!.error}`;
+      status = 'failed';
+    } else if (skippedTargets.length > 0 && patched('skipped-targets-are-not-delivered')) {
+      // a target nobody served delivered nothing: the run is no delivery, however well the others went
+      error = `not every target was served: ${skippedTargets.map((t) => `${t.name} (${t.detail ?? 'skipped'})`).join('; ')}`;
+      status = 'incomplete';
+    } else {
+      status = 'succeeded';
+    }
   }
 
   let latency: LatencyOutcome | undefined;
@@ -135,12 +150,16 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
   if (status === 'failed') {
     throw ApplicationFailure.nonRetryable(`${product} in ${env}: ${error}`, 'LastmileRunFailed', summary);
   }
+  if (status === 'incomplete') {
+    throw ApplicationFailure.nonRetryable(`${product} in ${env}: ${error}`, 'LastmileRunIncomplete', summary);
+  }
   return summary;
 }
 
 /** Records every planned target as not served, with the reason. */
 async function notServed(env: string, plan: RunPlan, status: 'skipped' | 'blocked', detail: string): Promise<TargetResult[]> {
-  const targets = plan.targets.map((t): TargetResult => ({ name: t.name, kind: t.kind, status, detail }));
+  const startedAt = new Date().toISOString();
+  const targets = plan.targets.map((t): TargetResult => ({ name: t.name, kind: t.kind, status, detail, startedAt }));
   for (const result of targets) await bookkeeping.recordTarget({ env, runId: plan.runId, result });
   return targets;
 }

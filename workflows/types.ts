@@ -53,6 +53,8 @@ export interface TargetResult {
   latency?: Record<string, QueryLatency>;
   /** dashboard targets: how old the newest data was once refreshed */
   dataAge?: DataAge;
+  /** when the run began serving this target (workflow time) */
+  startedAt?: string;
 }
 
 /** How long one named query took: p50 and p95 over `samples` runs, in milliseconds. */
@@ -101,7 +103,8 @@ export interface LatencyOutcome {
   queries: Record<string, QueryLatency>;
 }
 
-export type RunStatus = 'succeeded' | 'failed' | 'blocked';
+/** `incomplete`: nothing failed, but not every target was served (one was skipped): not a delivery. */
+export type RunStatus = 'succeeded' | 'failed' | 'blocked' | 'incomplete';
 
 export interface RunSummary {
   runId: string;
@@ -169,6 +172,8 @@ export interface RefreshPlan {
   schema: string;
   objects: { name: string; strategy: 'concurrently' | 'swap'; dependsOn: string[] }[];
   tools: { index: number; name: string; async: boolean; pollEveryMs: number; maxWaitMs: number }[];
+  /** BI tools this environment does not call (another environment's), and why */
+  notCalled?: { name: string; reason: string }[];
   queries: string[];
 }
 

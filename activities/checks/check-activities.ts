@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { checkProductRun, SourceFailure } from '../../src/checks/product-run.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import type { CheckOutcome } from '../../workflows/types.js';
+import { withHeartbeat } from '../core/heartbeat.js';
 import { productOf } from '../core/products.js';
 
 /** The validation step of every run (src/checks/product-run.ts). */
@@ -12,7 +13,7 @@ export function createCheckActivities(ctx: ServingContext) {
       const product = productOf(ctx, input.product);
       const warehouse = await ctx.warehouse(input.env);
       try {
-        return await checkProductRun(warehouse, product, input.runId);
+        return await withHeartbeat(checkProductRun(warehouse, product, input.runId), () => ({ product: product.name }));
       } catch (error) {
         if (!(error instanceof SourceFailure)) throw error;
         throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: error.permanent });

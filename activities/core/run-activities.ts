@@ -44,6 +44,7 @@ export function createCoreActivities(ctx: ServingContext) {
         target: result.name,
         kind: result.kind,
         status: result.status,
+        ...(result.startedAt !== undefined && { startedAt: new Date(result.startedAt) }),
         finishedAt: new Date(),
         rows: result.rows,
         bytes: result.bytes,

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BiToolError, notifyTool, pollAsyncRefresh, startAsyncRefresh, toolName, type BiCall } from '../../src/dashboards/bi/index.js';
+import { toolIn } from '../../src/dashboards/bi/places.js';
 import { compileDashboard, type CompiledObject } from '../../src/dashboards/objects.js';
 import { dropReplaced, ObjectNotOwned, refreshObject } from '../../src/dashboards/refresh.js';
 import { inlineParameters } from '../../src/warehouse/inline.js';
@@ -48,10 +49,13 @@ export function createDashboardActivities(ctx: ServingContext) {
     return { product, target, warehouse, objects };
   };
 
-  const toolOf = (target: DashboardTarget, index: number): BiTool => {
+  /** The target's tool `index` as the environment calls it (its own place); never another environment's. */
+  const toolOf = (input: ServeTargetInput, target: DashboardTarget, index: number): BiTool => {
     const tool = target.bi?.[index];
     if (!tool) throw inputError(`dashboard target ${target.name} has no BI tool #${index}; the worker may run an older version of the product`);
-    return tool;
+    const placed = toolIn(ctx.resolved(input.env), tool);
+    if ('notCalled' in placed) throw inputError(placed.notCalled);
+    return placed.tool;
   };
 
   const callOf = (input: ServeTargetInput, objects: readonly CompiledObject[], tool: BiTool): BiCall => ({
@@ -69,7 +73,7 @@ export function createDashboardActivities(ctx: ServingContext) {
     /** What the refresh will do: the objects in the order their dependencies allow, the BI tools, the queries. */
     async planRefresh(input: ServeTargetInput): Promise<RefreshPlan> {
       const { target, objects } = await setting(input);
-      return refreshPlan(target, objects);
+      return refreshPlan(target, objects, ctx.resolved(input.env));
     },
 
     /** Refreshes one object (see src/dashboards/refresh.ts), heartbeating while the database works. */
@@ -98,7 +102,7 @@ export function createDashboardActivities(ctx: ServingContext) {
     /** Tells one synchronous BI tool (webhook, Metabase, Superset) that the objects were refreshed. */
     async notifyBiTool(input: ServeTargetInput & { tool: number }): Promise<string> {
       const { target, objects } = await setting(input);
-      const tool = toolOf(target, input.tool);
+      const tool = toolOf(input, target, input.tool);
       if (tool.tool === 'asyncRefresh') throw inputError(`${toolName(tool)} is an asynchronous refresh: start it and poll it`);
       try {
         return await notifyTool(tool, callOf(input, objects, tool));
@@ -110,7 +114,7 @@ export function createDashboardActivities(ctx: ServingContext) {
     /** Starts an asynchronous BI refresh; returns where to poll it. */
     async startBiRefresh(input: ServeTargetInput & { tool: number }): Promise<{ pollUrl: string; id?: string }> {
       const { target, objects } = await setting(input);
-      const tool = toolOf(target, input.tool);
+      const tool = toolOf(input, target, input.tool);
       if (tool.tool !== 'asyncRefresh') throw inputError(`${toolName(tool)} is not an asynchronous refresh`);
       try {
         return await startAsyncRefresh(tool, callOf(input, objects, tool));
@@ -122,7 +126,7 @@ export function createDashboardActivities(ctx: ServingContext) {
     /** Asks an asynchronous BI refresh how it is going. */
     async pollBiRefresh(input: ServeTargetInput & { tool: number; pollUrl: string }): Promise<BiRefreshState> {
       const { target, objects } = await setting(input);
-      const tool = toolOf(target, input.tool);
+      const tool = toolOf(input, target, input.tool);
       if (tool.tool !== 'asyncRefresh') throw inputError(`${toolName(tool)} is not an asynchronous refresh`);
       try {
         return await pollAsyncRefresh(tool, input.pollUrl, callOf(input, objects, tool));

@@ -11,7 +11,7 @@ import { productOf } from '../core/products.js';
 export function createFileActivities(ctx: ServingContext) {
   const setting = (input: ServeTargetInput) => {
     const exchange = exchangeOf(productOf(ctx, input.product), input.target);
-    return { exchange, destination: targetDestination(exchange.product, exchange.target, ctx.root) };
+    return { exchange, destination: targetDestination(exchange.product, exchange.target, ctx.root, ctx.resolved(input.env)) };
   };
 
   return {
@@ -20,7 +20,7 @@ export function createFileActivities(ctx: ServingContext) {
       const { exchange, destination } = setting(input);
       const warehouse = await ctx.warehouse(input.env);
       const served = await ctx.servedQuery(exchange.product.name, input.env);
-      const partitions = await planPartitions(warehouse.pool, served, exchange, destination, input.runId, new Date());
+      const partitions = await planPartitions(warehouse.pool, served, exchange, destination, input.runId, input.env, new Date());
       return { destination: destination.description, partitions };
     },
 
@@ -52,7 +52,7 @@ export function createFileActivities(ctx: ServingContext) {
       const { exchange, destination } = setting(input);
       const warehouse = await ctx.warehouse(input.env);
       const run = await warehouse.meta.getRun(input.runId);
-      const manifest = buildManifest(exchange, { runId: input.runId, gitSha: run?.gitSha ?? null, createdAt: new Date() }, input.files, input.checks);
+      const manifest = buildManifest(exchange, { runId: input.runId, env: input.env, gitSha: run?.gitSha ?? null, createdAt: new Date() }, input.files, input.checks);
       return await publishVersion({ pool: warehouse.pool, env: input.env, exchange, destination, manifest, files: input.files });
     },
 
@@ -60,7 +60,7 @@ export function createFileActivities(ctx: ServingContext) {
     async applyRetention(input: ServeTargetInput): Promise<string[]> {
       const { exchange, destination } = setting(input);
       if (!exchange.target.retention) return [];
-      return await applyRetention(destination, exchange.target.retention, new Date());
+      return await applyRetention(destination, exchange.target.retention, new Date(), input.env);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { ServingContext } from '../../src/runtime/serving-context.js';
 import { measureLatency, recordRunSlis } from '../../src/slo/run-slis.js';
 import { monitorStartOptions } from '../../src/temporal/monitor-start.js';
 import type { DataAge, LatencyOutcome, QueryLatency } from '../../workflows/types.js';
+import { withHeartbeat } from '../core/heartbeat.js';
 import { productOf } from '../core/products.js';
 
 /** What each run measures of the product's SLOs (src/slo/run-slis.ts), and the hand-over to its SLO monitor. */
@@ -11,13 +12,19 @@ export function createRunSloActivities(ctx: ServingContext) {
     /** Times the serving queries and records the run's `latency` SLI; heartbeats each sample. */
     async measureLatency(input: { env: string; product: string; runId: string; measured?: Record<string, QueryLatency> }): Promise<LatencyOutcome> {
       const activity = Context.current();
-      return await measureLatency({
+      let at: { query?: string; sample?: number } = {};
+      const work = measureLatency({
         warehouse: await ctx.warehouse(input.env),
         product: productOf(ctx, input.product),
         runId: input.runId,
         ...(input.measured && { measured: input.measured }),
-        onSample: (query, sample) => activity.heartbeat({ query, sample }),
+        onSample: (query, sample) => {
+          at = { query, sample };
+          activity.heartbeat(at);
+        },
       });
+      // a slow query still heartbeats on the clock
+      return await withHeartbeat(work, () => at);
     },
 
     /** Records the run's availability, defect-free and freshness SLIs once it finished. Idempotent. */

@@ -27,5 +27,6 @@ export {
 } from './compile.js';
 export { quarantineQuery, validRowsQuery, quarantineInsert, type QuarantineOptions } from './quarantine.js';
 export { toCheckResultInputs } from './record.js';
+export { reproductionQuery, pastableSql, pastableRecordedSql } from './reproduce.js';
 export { Params, keyColumns, type CompiledQuery, type SqlParam } from './sql.js';
 export type { CheckReport, CheckResult, CheckStatus, CheckDetail, Queryable, RunChecksOptions } from './types.js';

@@ -1,6 +1,7 @@
 /** The bridge to the metadata store: a check report as rows of `lastmile.check_results`. */
 import type { CheckResultInput, JsonValue } from '../meta/types.js';
 import type { CheckType } from '../product/checks.js';
+import { pastableSql } from './reproduce.js';
 import type { CheckReport } from './types.js';
 
 const KINDS: Record<CheckType, string> = {
@@ -17,8 +18,9 @@ const KINDS: Record<CheckType, string> = {
 };
 
 /**
- * `recordChecks(runId, toCheckResultInputs(report))`. The sample holds the keys, the error and what the check observed; the SQL carries its parameters as a trailing
- * comment (`-- params: [...]`, JSON on one line) so it can be reproduced.
+ * `recordChecks(runId, toCheckResultInputs(report))`. The sample holds the keys, the error and what the check
+ * observed; the SQL is the check's reproduction (see reproduce.ts) with its values written in as literals, so it can
+ * be pasted into psql as is and lists what the check found.
  */
 export function toCheckResultInputs(report: CheckReport): CheckResultInput[] {
   return report.results.map((result) => {
@@ -33,7 +35,7 @@ export function toCheckResultInputs(report: CheckReport): CheckResultInput[] {
       status: result.status,
       failing: result.failing,
       sample,
-      sql: result.params.length > 0 ? `${result.sql}\n-- params: ${JSON.stringify(result.params)}` : result.sql,
+      sql: pastableSql({ text: result.sql, values: result.params }),
     };
   });
 }

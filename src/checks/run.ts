@@ -29,6 +29,7 @@ import {
   type RowLevelCheck,
   type SetCheck,
 } from './compile.js';
+import { reproductionQuery } from './reproduce.js';
 import type { CompiledQuery } from './sql.js';
 import type { CheckDetail, CheckReport, CheckResult, Queryable, RunChecksOptions } from './types.js';
 
@@ -117,7 +118,7 @@ export async function runChecks(db: Queryable, product: Product, options: RunChe
   }
 
   const results: CheckResult[] = product.checks.map((check) => {
-    const reproduce = compileCheckQuery(product, check, { schemas, now });
+    const reproduce = reproductionQuery(product, check, { schemas, now });
     const base = { name: check.name, type: check.type, severity: check.severity, sql: reproduce.text, params: reproduce.values };
     const error = errors.get(check);
     if (error !== undefined) {

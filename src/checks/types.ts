@@ -45,7 +45,10 @@ export interface CheckResult {
    * the missing value); unique — the duplicated key values; assertion — the first rows it returned.
    */
   sampleKeys: Record<string, unknown>[];
-  /** A statement measuring this check alone, to reproduce it (parameters in `params`). */
+  /**
+   * A statement listing what this check found — the failing rows, the duplicated keys, the assertion's rows (see
+   * reproduce.ts) — for a person to look at (parameters in `params`; recorded with them inlined).
+   */
   sql: string;
   params: SqlParam[];
   /** One sentence for people, when the check failed or could not run. */

@@ -10,3 +10,9 @@ export const EXIT = {
 } as const;
 
 export class UsageError extends Error {}
+
+/**
+ * A command could not do what it was asked, and its message says everything there is to say (a version that does
+ * not exist, say): exit 1, no stack trace offered.
+ */
+export class CommandFailure extends Error {}

@@ -19,11 +19,24 @@ export function createOutput(options: { json: boolean; debug: boolean }): Output
   };
 }
 
-/** A plain text table: a header row, a rule, and the rows, columns padded to fit. */
-export function table(header: string[], rows: (string | number | undefined | null)[][]): string {
+/**
+ * A plain text table: a header row, a rule, and the rows, columns padded to fit. With `maxWidth` (a terminal's
+ * columns) no line is longer: the widest columns are narrowed and their long cells cut with '…', so a live table
+ * never wraps (a wrapped line would break its redraw).
+ */
+export function table(header: string[], rows: (string | number | undefined | null)[][], maxWidth?: number): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === undefined || c === null ? '' : String(c))))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  if (maxWidth !== undefined) {
+    const total = (): number => widths.reduce((sum, w) => sum + w, 0) + 2 * (widths.length - 1);
+    while (total() > maxWidth) {
+      const widest = widths.indexOf(Math.max(...widths));
+      if (widths[widest]! <= 8) break;
+      widths[widest] = Math.max(8, widths[widest]! - (total() - maxWidth));
+    }
+  }
+  const fit = (c: string, w: number): string => (c.length > w ? `${c.slice(0, Math.max(0, w - 1))}…` : c.padEnd(w));
+  const line = (r: string[]): string => r.map((c, i) => fit(c, widths[i]!)).join('  ').trimEnd();
   return [line(cells[0]), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }
 

@@ -1,4 +1,4 @@
-import { DefaultLogger, type RuntimeOptions } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type RuntimeOptions } from '@temporalio/worker';
 
 /**
  * How the CLI installs the Temporal SDK's runtime: lastmile owns SIGINT/SIGTERM (src/cli/signals.ts), and every SDK
@@ -13,14 +13,23 @@ export function sdkRuntimeOptions(debug: boolean): RuntimeOptions {
   };
 }
 
+/** Installs the SDK's runtime that way; call it once, before a command connects a worker. */
+export function installSdkRuntime(debug: boolean): void {
+  Runtime.install(sdkRuntimeOptions(debug));
+}
+
 /**
  * The SDK's log: everything with its details under --debug; otherwise warnings and errors as one line each (a failed
  * run's activity errors come back in its summary, without the SDK's stack traces). Both on stderr.
  */
+const RUN_OUTCOMES = new Set(['LastmileRunFailed', 'LastmileRunBlocked', 'LastmileRunIncomplete']);
+
 function sdkLogger(debug: boolean): DefaultLogger {
   if (debug) return new DefaultLogger('INFO'); // DefaultLogger's own output goes to stderr
   return new DefaultLogger('WARN', ({ level, message, meta }) => {
     const error = (meta as { error?: unknown } | undefined)?.error;
+    // a run that failed, was blocked or left a target unserved is lastmile's own outcome, which it reports itself
+    if (error instanceof Error && RUN_OUTCOMES.has((error as { type?: unknown }).type as string)) return;
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     const reason = cause instanceof Error ? `: ${cause.message.split('\n')[0]}` : '';
     process.stderr.write(`temporal ${level.toLowerCase()}: ${message}${reason}\n`);

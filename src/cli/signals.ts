@@ -17,7 +17,13 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   return watchSignals().signal;
 }
 
-function watchSignals(): { signal: Promise<NodeJS.Signals>; release(): void } {
+/** SIGINT / SIGTERM taken over from the moment a command starts: `signal` resolves on the first; `release` hands them back. */
+export interface SignalWatch {
+  signal: Promise<NodeJS.Signals>;
+  release(): void;
+}
+
+export function watchSignals(): SignalWatch {
   let release = (): void => undefined;
   const signal = new Promise<NodeJS.Signals>((resolve) => {
     let released = false;
@@ -39,8 +45,8 @@ function watchSignals(): { signal: Promise<NodeJS.Signals>; release(): void } {
 }
 
 /**
- * Waits for SIGINT / SIGTERM, or for `failed` (the session stopped serving on its own), whichever comes first; the
- * signal handlers are handed back either way.
+ * Waits for SIGINT / SIGTERM, or for `failed` (what the command serves stopped on its own), whichever comes first;
+ * the signal handlers are handed back either way.
  */
 export async function untilSignalOrFailure(failed: Promise<Error>): Promise<{ signal: NodeJS.Signals } | { error: Error }> {
   const watch = watchSignals();
@@ -49,4 +55,9 @@ export async function untilSignalOrFailure(failed: Promise<Error>): Promise<{ si
   } finally {
     watch.release();
   }
+}
+
+/** The exit code after a signal stopped a command: 130 for Ctrl-C (SIGINT), as shells report it; 0 for a requested SIGTERM stop. */
+export function signalExit(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 130 : 0;
 }

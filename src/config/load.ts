@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { hasBrand, PRODUCT_BRAND } from '../product/brand.js';
-import { importErrorMessage, importModules } from '../product/module-import.js';
+import { importErrorMessage, importModules, type ModuleImporter } from '../product/module-import.js';
 import type { Problem } from '../product/problems.js';
 import { ValidationError } from '../product/problems.js';
 import { at, isRecord } from '../product/raw.js';
@@ -16,7 +16,7 @@ export const CONFIG_FILES = ['lastmile.config.ts', 'lastmile.config.mts', 'lastm
  * Finds, imports and validates `lastmile.config.ts` in `dir`, and loads the seed module it names; throws
  * `ValidationError` with every problem.
  */
-export async function loadConfig(dir: string): Promise<Config> {
+export async function loadConfig(dir: string, importer?: ModuleImporter): Promise<Config> {
   const root = path.resolve(dir);
   const file = CONFIG_FILES.map((name) => path.join(root, name)).find((candidate) => existsSync(candidate));
   if (!file) {
@@ -29,7 +29,7 @@ export async function loadConfig(dir: string): Promise<Config> {
       },
     ]);
   }
-  const result = (await importModules([file])).get(file);
+  const result = (await importModules([file], importer)).get(file);
   if (!result || !result.ok) {
     throw new ValidationError([{ file, path: '', ...importErrorMessage(result?.ok === false ? result.error : undefined, file) }]);
   }
@@ -53,7 +53,7 @@ export async function loadConfig(dir: string): Promise<Config> {
   problems.push(...validation.problems);
   // The seed module is checked even when other fields are wrong, so every problem is reported at once.
   const seedModule = at(declaration, 'seed');
-  const seed = typeof seedModule === 'string' && seedModule.trim() !== '' && !path.isAbsolute(seedModule) ? await loadSeedModule(root, seedModule, file) : undefined;
+  const seed = typeof seedModule === 'string' && seedModule.trim() !== '' && !path.isAbsolute(seedModule) ? await loadSeedModule(root, seedModule, file, importer) : undefined;
   problems.push(...(seed?.problems ?? []));
   if (problems.length > 0 || !validation.config) throw new ValidationError(problems);
   return seed?.seed ? { ...validation.config, seed: seed.seed } : validation.config;

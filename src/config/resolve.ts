@@ -21,6 +21,10 @@ export interface ResolvedEnvironment<E extends string = string> {
   readonly temporal: ResolvedTemporal;
   /** Position in the promotion order (-1 when the environment is not promoted to), and its neighbours. */
   readonly promotion: { readonly index: number; readonly previous?: E; readonly next?: E };
+  /** The last environment of `promotion`: it writes to the places products declare (see `destinations`). */
+  readonly production: boolean;
+  /** Declared place (prefix) → this environment's place. */
+  readonly destinations: Readonly<Record<string, string>>;
 }
 
 /**
@@ -58,5 +62,7 @@ export function resolveEnvironment<E extends string>(config: Config<E>, name: No
       ...(index > 0 && { previous: config.promotion[index - 1] }),
       ...(index >= 0 && index < config.promotion.length - 1 && { next: config.promotion[index + 1] }),
     },
+    production: index >= 0 && index === config.promotion.length - 1,
+    destinations: env.destinations ?? {},
   };
 }

@@ -98,9 +98,19 @@ const alerts = strict(
 
 const monitor = strict({ interval: duration.default(MONITOR_INTERVAL) }, `{ interval: '${MONITOR_INTERVAL}' }`);
 
+/** A place: a folder relative to the project root, an s3:// bucket URL, or an http(s) URL (a BI tool). */
+const place = (hint: string) =>
+  z.string(expects(hint)).refine((value) => value.trim() !== '' && !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value), {
+    error: (issue) =>
+      typeof issue.input === 'string' && issue.input.trim() !== ''
+        ? say(`'{field}' holds credentials in the URL`, "name the place without user or password; credentials come from secret('...') on the target")
+        : say(`'{field}' is empty`, "write a folder such as './exchange-test/', a bucket URL such as 's3://exchange-test/', or an http(s) URL"),
+  });
+
 const environment = strict(
   {
     warehouse: warehouse.default({ schemas: {} }),
+    destinations: z.record(place("a place products declare, e.g. 's3://exchange/'"), place("this environment's place, e.g. 's3://exchange-test/'")).default({}),
     temporal: temporal.default({}),
     alerts: alerts.default({ log: true }),
     monitor: monitor.default({ interval: MONITOR_INTERVAL }),

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_BRAND, hasBrand, PRODUCT_BRAND } from '../product/brand.js';
-import { importErrorMessage, importModules } from '../product/module-import.js';
+import { importErrorMessage, importModules, type ModuleImporter } from '../product/module-import.js';
 import type { Problem } from '../product/problems.js';
 import { isSeedDefinition, seedSpecProblems, type SeedDefinition } from '../warehouse/seeding/spec.js';
 
@@ -19,7 +19,7 @@ export interface SeedModuleLoad {
 const DECLARE = "export default defineSeed({ name, version, schemas, build, checksum }) in that module, importing defineSeed from 'lastmile'";
 
 /** Loads the seed module `module` (relative to `root`) that `configFile` names; every problem names field `seed`. */
-export async function loadSeedModule(root: string, module: string, configFile: string): Promise<SeedModuleLoad> {
+export async function loadSeedModule(root: string, module: string, configFile: string, importer?: ModuleImporter): Promise<SeedModuleLoad> {
   const file = path.resolve(root, module);
   const problem = (message: string, fix: string): SeedModuleLoad => ({ file, problems: [{ file: configFile, path: 'seed', message, fix }] });
   const stat = statSync(file, { throwIfNoEntry: false });
@@ -32,7 +32,7 @@ export async function loadSeedModule(root: string, module: string, configFile: s
   if (stat.isDirectory()) {
     return problem(`'${module}' is a folder, not a module`, `name the seed's entry module, e.g. seed: '${module.replace(/[\\/]+$/, '')}/index.ts'`);
   }
-  const result = (await importModules([file])).get(file);
+  const result = (await importModules([file], importer)).get(file);
   if (!result || !result.ok) {
     const reason = importErrorMessage(result?.ok === false ? result.error : undefined, file);
     return problem(`the seed module '${module}' cannot be loaded: ${reason.message}`, reason.fix.replace(/\bproduct module/g, 'seed module'));

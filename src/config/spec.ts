@@ -47,6 +47,14 @@ export interface MonitorSpec {
 
 export interface EnvironmentSpec {
   readonly warehouse?: WarehouseSpec;
+  /**
+   * Where this environment writes what products declare: a declared place, or the start of one (a folder such as
+   * `'./exchange/'`, a bucket URL such as `'s3://exchange/'`, a BI tool's URL) → this environment's own place; the
+   * longest matching prefix wins. What no entry maps: the production environment (the last in `promotion`) writes
+   * where the product says, every other one into its own folder, `.lastmile/<env>/…` (a bucket becomes a local
+   * stand-in there, and BI tools are not called) — so dev and test never touch prod's places.
+   */
+  readonly destinations?: Readonly<Record<string, string>>;
   readonly temporal?: TemporalSpec;
   readonly alerts?: AlertsSpec;
   readonly monitor?: MonitorSpec;
@@ -89,6 +97,7 @@ export interface Config<E extends string = string> {
 
 export interface Environment {
   readonly warehouse: { readonly urlEnv?: string; readonly schemas: Readonly<Record<string, string>> };
+  readonly destinations: Readonly<Record<string, string>>;
   readonly temporal: TemporalSpec;
   readonly alerts: EnvironmentAlerts;
   readonly monitor: { readonly interval: DurationText };

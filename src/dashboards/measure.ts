@@ -8,7 +8,9 @@ import { quoteIdent } from '../warehouse/quote.js';
 import { isPermanentSqlError } from '../warehouse/sql-errors.js';
 import { timeQueries } from '../warehouse/timing.js';
 import type { DataAge, QueryLatency, RefreshPlan } from '../../workflows/types.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import { toolName } from './bi/index.js';
+import { toolIn } from './bi/places.js';
 import { relationOf, schemaOf, type CompiledObject } from './objects.js';
 
 const DEFAULT_POLL_EVERY = '30s';
@@ -30,17 +32,21 @@ export class DashboardStepError extends Error {
 }
 
 /** What the refresh will do: the objects in the order their dependencies allow, the BI tools, the queries. */
-export function refreshPlan(target: DashboardTarget, objects: readonly CompiledObject[]): RefreshPlan {
+export function refreshPlan(target: DashboardTarget, objects: readonly CompiledObject[], env: Pick<ResolvedEnvironment, 'name' | 'production' | 'destinations'>): RefreshPlan {
+  const tools = (target.bi ?? []).map((tool, index) => ({ index, tool, place: toolIn(env, tool) }));
   return {
     schema: objects[0]?.schema ?? schemaOf(target),
     objects: objects.map((object) => ({ name: object.name, strategy: object.strategy, dependsOn: object.dependsOn })),
-    tools: (target.bi ?? []).map((tool, index) => ({
-      index,
-      name: toolName(tool),
-      async: tool.tool === 'asyncRefresh',
-      pollEveryMs: durationMs((tool.tool === 'asyncRefresh' ? tool.pollEvery : undefined) ?? DEFAULT_POLL_EVERY),
-      maxWaitMs: durationMs((tool.tool === 'asyncRefresh' ? tool.maxWait : undefined) ?? DEFAULT_MAX_WAIT),
-    })),
+    tools: tools
+      .filter(({ place }) => 'tool' in place)
+      .map(({ index, tool }) => ({
+        index,
+        name: toolName(tool),
+        async: tool.tool === 'asyncRefresh',
+        pollEveryMs: durationMs((tool.tool === 'asyncRefresh' ? tool.pollEvery : undefined) ?? DEFAULT_POLL_EVERY),
+        maxWaitMs: durationMs((tool.tool === 'asyncRefresh' ? tool.maxWait : undefined) ?? DEFAULT_MAX_WAIT),
+      })),
+    notCalled: tools.flatMap(({ tool, place }) => ('notCalled' in place ? [{ name: toolName(tool), reason: place.notCalled }] : [])),
     queries: Object.keys(target.queries ?? {}),
   };
 }

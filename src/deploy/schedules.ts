@@ -2,6 +2,7 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temp
 import type { Product } from '../product/model.js';
 import type { MetaStore } from '../meta/index.js';
 import { runSearchAttributes, scheduleId } from '../temporal/names.js';
+import { unservable } from '../../workflows/kinds.js';
 import type { ServeProductInput } from '../../workflows/types.js';
 
 export interface DeployedSchedule {
@@ -10,7 +11,10 @@ export interface DeployedSchedule {
   target: string;
   cron: string;
   timezone: string;
-  action: 'created' | 'updated' | 'deleted';
+  /** `unservable`: a scheduled target this version cannot serve gets no schedule (its runs would only skip it) */
+  action: 'created' | 'updated' | 'deleted' | 'unservable';
+  /** why, for `unservable` */
+  reason?: string;
 }
 
 export interface DeployOptions {
@@ -34,6 +38,11 @@ export async function deploySchedules(o: DeployOptions): Promise<DeployedSchedul
     for (const target of product.serve) {
       if (!target.schedule) continue;
       const id = scheduleId(o.env, product.name, target.name);
+      const reason = unservable(target.kind);
+      if (reason) {
+        changes.push({ scheduleId: id, product: product.name, target: target.name, cron: target.schedule.cron, timezone: target.schedule.timezone, action: 'unservable', reason });
+        continue;
+      }
       wanted.add(id);
       const input: ServeProductInput = {
         env: o.env,

@@ -16,7 +16,7 @@ import type { Destination } from './destination.js';
 import { exportRows, fileExtension, type Compression } from './formats/index.js';
 import type { ExportColumn } from './formats/types.js';
 import type { Manifest } from './manifest.js';
-import { cleanupIncomplete, consumerLinks, movePointer, verifyVersion, versionPrefix, writeManifest } from './publish.js';
+import { assertOwnPlace, cleanupIncomplete, consumerLinks, movePointer, verifyVersion, versionPrefix, writeManifest } from './publish.js';
 import { filesTargetOf } from './target-destination.js';
 
 const DEFAULT_FILE_NAME = '{product}-{partition}.{ext}';
@@ -65,6 +65,7 @@ export async function planPartitions(
   exchange: Exchange,
   destination: Destination,
   runId: string,
+  env: string,
   now: Date,
 ): Promise<PartitionPlan[]> {
   const { product, target } = exchange;
@@ -96,6 +97,7 @@ export async function planPartitions(
   if (names.size !== partitions.length) {
     throw new InputError(`files target ${target.name} of ${product.name}: its fileName '${target.fileName}' gives two partitions the same name; add {partition}`);
   }
+  await assertOwnPlace(destination, env);
   await cleanupIncomplete(destination, runId);
   return partitions;
 }
@@ -156,10 +158,16 @@ export async function exportPartition(input: {
 }
 
 /** The manifest of a version: what it holds, where it came from, and the checks it passed. */
-export function buildManifest(exchange: Exchange, run: { runId: string; gitSha: string | null; createdAt: Date }, files: readonly ExportedFile[], checks?: CheckOutcome): Manifest {
+export function buildManifest(
+  exchange: Exchange,
+  run: { runId: string; env: string; gitSha: string | null; createdAt: Date },
+  files: readonly ExportedFile[],
+  checks?: CheckOutcome,
+): Manifest {
   const { product, target } = exchange;
   return {
     product: product.name,
+    env: run.env,
     version: product.version,
     gitSha: run.gitSha,
     target: target.name,

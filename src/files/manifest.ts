@@ -24,6 +24,8 @@ export interface ManifestFile {
 
 export interface Manifest {
   product: string;
+  /** the environment that published the version (absent in versions lastmile wrote before environments were recorded) */
+  env?: string;
   /** the product's semantic version */
   version: string;
   /** the commit the product was served from, when known */
@@ -86,6 +88,7 @@ export function pointerRunId(pointer: Pointer): string | undefined {
 const count = z.number().int().nonnegative();
 const manifestSchema = z.object({
   product: z.string().min(1),
+  env: z.string().min(1).optional(),
   version: z.string(),
   gitSha: z.string().nullable(),
   target: z.string().min(1),

@@ -99,6 +99,7 @@ export async function movePointer(dest: Destination, runId: string): Promise<voi
   if (current === runId) return;
   if (current !== undefined) {
     const currentManifest = await readManifest(dest, current);
+    if (manifest.env !== undefined) refuseCrossing(dest, manifest.env, current, currentManifest);
     if (currentManifest && Date.parse(currentManifest.createdAt) > Date.parse(manifest.createdAt)) {
       throw new DestinationError(
         `${dest.description}: v=${current} (created ${currentManifest.createdAt}) is newer than v=${runId} (created ${manifest.createdAt}) ` +
@@ -110,6 +111,26 @@ export async function movePointer(dest: Destination, runId: string): Promise<voi
   await pointTo(dest, runId);
 }
 
+/**
+ * Throws (non-retryable) when the destination is another environment's place — its current version was published
+ * by another environment — before `env` writes anything there. Environments never cross: a mapping that sends two
+ * environments to one place is a configuration error, said as such.
+ */
+export async function assertOwnPlace(dest: Destination, env: string): Promise<void> {
+  const current = await readPointer(dest, true);
+  if (current !== undefined) refuseCrossing(dest, env, current, await readManifest(dest, current));
+}
+
+function refuseCrossing(dest: Destination, env: string, current: string, currentManifest: Manifest | undefined): void {
+  const owner = currentManifest?.env;
+  if (owner === undefined || owner === env) return;
+  throw new DestinationError(
+    `${dest.description} is where environment ${owner} publishes (its current version v=${current} is ${owner}'s), ` +
+      `so ${env} does not publish there. Give ${env} a place of its own in lastmile.config.ts (environments.${env}.destinations), or remove the mapping that sends it here.`,
+    { retryable: false },
+  );
+}
+
 /** The run id `_latest.json` points at, or undefined when nothing is published. */
 export async function currentVersion(dest: Destination): Promise<string | undefined> {
   return readPointer(dest);
@@ -119,7 +140,7 @@ export async function currentVersion(dest: Destination): Promise<string | undefi
  * The versions that have a manifest (a version still being written, or whose manifest is missing, is not one),
  * oldest first by the manifest's `createdAt`, and which one `_latest.json` points at.
  */
-export async function listVersions(dest: Destination): Promise<{ runId: string; createdAt: Date; current: boolean }[]> {
+export async function listVersions(dest: Destination): Promise<{ runId: string; createdAt: Date; current: boolean; env?: string }[]> {
   const found: { runId: string; modified: Date }[] = [];
   const manifestAt = new RegExp(`^v=([^/]+)/${MANIFEST_NAME.replace('.', '\\.')}$`);
   for await (const object of dest.list('v=')) {
@@ -131,7 +152,7 @@ export async function listVersions(dest: Destination): Promise<{ runId: string; 
     const manifest = await readManifest(dest, runId);
     // An unreadable manifest still makes a version retention can remove: its age is the manifest object's.
     const createdAt = manifest ? new Date(manifest.createdAt) : modified;
-    return { runId, createdAt, current: runId === current };
+    return { runId, createdAt, current: runId === current, ...(manifest?.env !== undefined && { env: manifest.env }) };
   });
   return versions.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
 }
@@ -139,9 +160,11 @@ export async function listVersions(dest: Destination): Promise<{ runId: string; 
 /**
  * Deletes whole versions the policy no longer keeps and returns their run ids (oldest first). A version stays when
  * it is current, among the newest `keepLast`, or younger than `keepDays` at `now` (by its manifest's `createdAt`);
- * with neither limit nothing is deleted. Versions without a manifest are left to `cleanupIncomplete`. Idempotent.
+ * with neither limit nothing is deleted. Versions without a manifest are left to `cleanupIncomplete`. With `env`,
+ * only that environment's versions are counted and deleted: retention never reaches another environment's (nor a
+ * version whose manifest names none). Idempotent.
  */
-export async function applyRetention(dest: Destination, policy: { keepLast?: number; keepDays?: number }, now: Date): Promise<string[]> {
+export async function applyRetention(dest: Destination, policy: { keepLast?: number; keepDays?: number }, now: Date, env?: string): Promise<string[]> {
   const { keepLast, keepDays } = policy;
   if (keepLast !== undefined && (!Number.isInteger(keepLast) || keepLast < 0)) {
     throw new DestinationError(`${dest.description}: retention keepLast must be a whole number of versions, 0 or more, not ${keepLast}.`, { retryable: false });
@@ -150,7 +173,7 @@ export async function applyRetention(dest: Destination, policy: { keepLast?: num
     throw new DestinationError(`${dest.description}: retention keepDays must be more than 0, not ${keepDays}.`, { retryable: false });
   }
   if (keepLast === undefined && keepDays === undefined) return [];
-  const versions = await listVersions(dest);
+  const versions = (await listVersions(dest)).filter((v) => env === undefined || v.env === env);
   const keep = new Set<string>();
   if (keepLast !== undefined) for (const v of versions.slice(Math.max(0, versions.length - keepLast))) keep.add(v.runId);
   if (keepDays !== undefined) for (const v of versions) if (now.getTime() - v.createdAt.getTime() < keepDays * DAY_MS) keep.add(v.runId);

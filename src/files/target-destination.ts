@@ -2,6 +2,8 @@ import type { Product } from '../product/model.js';
 import { resolveSecret } from '../product/secret.js';
 import { targetOf } from '../product/target-of.js';
 import type { FilesTarget } from '../product/targets.js';
+import { placeOf } from '../config/places.js';
+import type { ResolvedEnvironment } from '../config/resolve.js';
 import { openDestination, type Destination } from './destination.js';
 
 /** The files target `name` of a product, or an error naming the files targets it has. */
@@ -9,12 +11,18 @@ export function filesTargetOf(product: Product, name: string): FilesTarget {
   return targetOf(product, name, 'files');
 }
 
-/** Where a files target writes, with its credentials read from the environment now (never stored, never logged). */
-export function targetDestination(product: Product, target: FilesTarget, root: string): Destination {
+/**
+ * Where a files target writes in an environment (src/config/places.ts: its own place, never another environment's),
+ * with its credentials read from the environment now (never stored, never logged). A local stand-in for a bucket
+ * takes no endpoint or credentials.
+ */
+export function targetDestination(product: Product, target: FilesTarget, root: string, env: Pick<ResolvedEnvironment, 'name' | 'production' | 'destinations'>): Destination {
   const usedBy = `files target ${target.name} of ${product.name}`;
+  const place = placeOf(env, target.to);
+  if (place.standIn) return openDestination({ to: place.to }, { root });
   return openDestination(
     {
-      to: target.to,
+      to: place.to,
       ...(target.endpoint !== undefined && { endpoint: target.endpoint }),
       ...(target.region !== undefined && { region: target.region }),
       ...(target.credentials && {

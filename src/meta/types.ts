@@ -2,7 +2,7 @@
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'blocked', 'canceled'] as const;
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'blocked', 'incomplete', 'canceled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** How a run ended; `finishRun` takes one of these. */
 export type FinalRunStatus = Exclude<RunStatus, 'running'>;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { hasBrand, CONFIG_BRAND } from './brand.js';
 import { discoverModules } from './discover.js';
 import type { Product } from './model.js';
-import { importErrorMessage, importModules } from './module-import.js';
+import { importErrorMessage, importModules, type ModuleImporter } from './module-import.js';
 import type { Problem } from './problems.js';
 import { displayPath, ValidationError } from './problems.js';
 import { at, isRecord } from './raw.js';
@@ -13,6 +13,8 @@ import { validateProduct } from './validate.js';
 export interface LoadProductsOptions {
   /** The folder holding product modules, e.g. `products`. */
   dir: string;
+  /** the module graph to import them in (shared with the config's, so the framework loads once); a fresh one when absent */
+  importer?: ModuleImporter;
 }
 
 export interface ProductScan {
@@ -41,7 +43,7 @@ export async function scanProducts(options: LoadProductsOptions): Promise<Produc
   if (missing) return { products: [], problems: [missing], files: [] };
 
   const files = await discoverModules(dir);
-  const imported = await importModules(files);
+  const imported = await importModules(files, options.importer);
   const problems: Problem[] = [];
   const products: Product[] = [];
   const names: { name: string; file: string }[] = [];

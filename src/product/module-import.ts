@@ -8,26 +8,46 @@ export type ImportResult =
   | { readonly ok: false; readonly error: unknown };
 
 /**
- * Imports TypeScript or JavaScript modules at run time, with no build step (tsx). All modules of one call share a
- * fresh module graph, so a second call sees edited files; a module that fails to compile or throws while loading
- * gives an error result instead of failing the others.
+ * One fresh module graph (a tsx namespace): the modules imported through it share it — the config, the seed and the
+ * products of one load import the framework ('lastmile') once between them — and a later importer sees edited files.
  */
-export async function importModules(files: readonly string[]): Promise<Map<string, ImportResult>> {
-  const results = new Map<string, ImportResult>();
-  if (files.length === 0) return results;
+export interface ModuleImporter {
+  import(files: readonly string[]): Promise<Map<string, ImportResult>>;
+  close(): Promise<void>;
+}
+
+export function openModuleImporter(): ModuleImporter {
   const api = register({ namespace: `lastmile-${randomUUID()}` });
+  return {
+    async import(files) {
+      const results = new Map<string, ImportResult>();
+      const settled = await Promise.allSettled(files.map((file) => api.import(pathToFileURL(file).href, import.meta.url)));
+      settled.forEach((outcome, index) => {
+        results.set(
+          files[index]!,
+          outcome.status === 'fulfilled' ? { ok: true, exports: exportsOf(outcome.value) } : { ok: false, error: outcome.reason },
+        );
+      });
+      return results;
+    },
+    close: () => api.unregister(),
+  };
+}
+
+/**
+ * Imports TypeScript or JavaScript modules at run time, with no build step (tsx), through `importer` when given, else
+ * in a fresh module graph of their own; a module that fails to compile or throws while loading gives an error result
+ * instead of failing the others.
+ */
+export async function importModules(files: readonly string[], importer?: ModuleImporter): Promise<Map<string, ImportResult>> {
+  if (files.length === 0) return new Map();
+  if (importer) return await importer.import(files);
+  const own = openModuleImporter();
   try {
-    const settled = await Promise.allSettled(files.map((file) => api.import(pathToFileURL(file).href, import.meta.url)));
-    settled.forEach((outcome, index) => {
-      results.set(
-        files[index],
-        outcome.status === 'fulfilled' ? { ok: true, exports: exportsOf(outcome.value) } : { ok: false, error: outcome.reason },
-      );
-    });
+    return await own.import(files);
   } finally {
-    await api.unregister();
+    await own.close();
   }
-  return results;
 }
 
 function exportsOf(namespace: unknown): Readonly<Record<string, unknown>> {

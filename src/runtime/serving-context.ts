@@ -1,5 +1,5 @@
 import type { Config, Environment } from '../config/spec.js';
-import { resolveEnvironment } from '../config/resolve.js';
+import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.js';
 import { validRowsQuery, type CompiledQuery } from '../checks/index.js';
 import type { Product } from '../product/model.js';
 import { resolveSource } from '../sql/resolve.js';
@@ -31,6 +31,11 @@ export class ServingContext {
   environment(name: string): Environment {
     const resolved = resolveEnvironment(this.config, name);
     return this.config.environments[resolved.name as keyof typeof this.config.environments];
+  }
+
+  /** The environment `name` resolved: its production flag and destinations say where it writes. */
+  resolved(name: string): ResolvedEnvironment {
+    return resolveEnvironment(this.config, name);
   }
 
   product(name: string): Product | undefined {

@@ -1,11 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import type { Client, Connection, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { loadConfig } from '../config/load.js';
 import { resolveEnvironment, type ResolvedEnvironment } from '../config/resolve.js';
-import type { Config } from '../config/spec.js';
-import { loadProducts } from '../product/loader.js';
 import type { Product } from '../product/model.js';
 import { UnavailableError } from '../errors.js';
 import { ValidationError } from '../product/problems.js';
@@ -15,32 +10,13 @@ import { ALL_TARGETS, runKeyOf, runSearchAttributes, workflowId } from '../tempo
 import { resolveTemporal, type TemporalTarget } from '../temporal/resolve.js';
 import { createLastmileWorker } from '../temporal/worker.js';
 import type { RunSummary, RunTrigger, ServeProductInput } from '../../workflows/types.js';
+import { closeInterruptedRuns } from './interrupted.js';
 import { ServingContext } from './serving-context.js';
+import type { Project } from './project.js';
 import { openWarehouse, stopEmbeddedPostgres, type Warehouse } from './warehouse.js';
 
-/** The project on disk: its configuration and validated products. */
-export interface Project {
-  root: string;
-  config: Config;
-  products: Map<string, Product>;
-  /** the git commit the products were loaded from (recorded with every run and deployment) */
-  gitSha?: string;
-}
-
-export async function loadProject(root: string): Promise<Project> {
-  const config = await loadConfig(root);
-  const products = await loadProducts({ dir: path.join(root, 'products') });
-  return { root, config, products: new Map(products.map((p) => [p.name, p])), gitSha: gitSha(root) };
-}
-
-/** The git commit of the project, or undefined outside a repository. */
-export function gitSha(root: string): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
+// The project on disk (config, products, git commit) lives in project.ts; re-exported for the callers of this module.
+export { gitSha, loadProject, type Project } from './project.js';
 
 /** An environment brought up: warehouse, Temporal, client and (optionally) a worker in this process. */
 export interface Session {
@@ -63,10 +39,19 @@ export interface Session {
 
 export interface SessionOptions {
   env: string;
-  /** run a worker in this process (default true) */
-  worker?: boolean;
-  /** check contracts against the warehouse (zero-row queries) before going on (default true) */
-  checkContracts?: boolean;
+  /**
+   * run a worker in this process: `true` (default), `false`, or `'unless-remote'` — only when Temporal is local (the
+   * devserver, `temporal server start-dev`); on a real cluster the environment's deployed workers run the work, so a
+   * laptop never executes another environment's activities with its own credentials
+   */
+  worker?: boolean | 'unless-remote';
+  /** the worker logs one line per workflow and activity outcome (`lastmile worker`) */
+  workerLog?: boolean;
+  /**
+   * check contracts against the warehouse (zero-row queries) before going on: every product's (`true`, the default),
+   * none, or only these (`lastmile run X` checks X's)
+   */
+  checkContracts?: boolean | readonly Product[];
   log?: (line: string) => void;
 }
 
@@ -91,7 +76,8 @@ export async function openSession(project: Project, options: SessionOptions): Pr
     cleanup.push(() => warehouse.close());
     log(`warehouse: ${warehouse.description}`);
     if (options.checkContracts !== false) {
-      const problems = await checkContractAgainstWarehouse([...project.products.values()], {
+      const checked = Array.isArray(options.checkContracts) ? options.checkContracts : [...project.products.values()];
+      const problems = await checkContractAgainstWarehouse(checked, {
         query: (text) => warehouse.pool.query(text),
         schemas: warehouse.schemas,
       });
@@ -105,6 +91,11 @@ export async function openSession(project: Project, options: SessionOptions): Pr
     await ensureNamespace(connection, temporal);
     const added = await ensureSearchAttributes(connection, temporal.namespace);
     if (added.length > 0) log(`temporal: registered search attributes ${added.join(', ')}`);
+    const interrupted = await closeInterruptedRuns(warehouse.meta, client, env.name);
+    for (const { run, reason } of interrupted.closed) log(`runs: closed the interrupted run ${run.runId} of ${run.product} (started ${run.startedAt.toISOString()}): ${reason}`);
+    if (interrupted.resuming.length > 0) {
+      log(`runs: ${interrupted.resuming.length} interrupted run${interrupted.resuming.length === 1 ? '' : 's'} resume on the workers (${interrupted.resuming.map((r) => r.product).join(', ')})`);
+    }
     const context = new ServingContext(project.config, project.products, { root: project.root });
     context.adopt(warehouse);
     let worker: Session['worker'];
@@ -117,10 +108,18 @@ export async function openSession(project: Project, options: SessionOptions): Pr
         }),
       );
     }
-    if (options.worker !== false) {
+    const runWorker = options.worker === 'unless-remote' ? temporal.source !== 'address' : options.worker !== false;
+    if (!runWorker) log(`worker: none in this process — the workers polling ${temporal.taskQueue} on ${temporal.address} run it`);
+    if (runWorker) {
       const nativeConnection = await connectWorker(temporal);
       cleanup.push(() => nativeConnection.close());
-      const w = await createLastmileWorker({ connection: nativeConnection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, context });
+      const w = await createLastmileWorker({
+        connection: nativeConnection,
+        namespace: temporal.namespace,
+        taskQueue: temporal.taskQueue,
+        context,
+        ...(options.workerLog && { log }),
+      });
       const running = w.run();
       failures.push(
         running.then(

@@ -55,6 +55,18 @@ export async function stopEmbeddedPostgres(root: string): Promise<void> {
   if (server) await (await server).stop();
 }
 
+/** The URL of a real warehouse, from the variable the environment names; `UnavailableError` when it is not set. */
+export function warehouseUrlFromVariable(envName: string, urlEnv: string): string {
+  const value = process.env[urlEnv];
+  if (!value) {
+    throw new UnavailableError(
+      `Environment ${envName} reads its warehouse URL from the environment variable ${urlEnv}, which is not set. ` +
+        `Set it (export ${urlEnv}=postgres://user:password@host:5432/db) or remove warehouse.urlEnv from lastmile.config.ts to use the embedded warehouse.`,
+    );
+  }
+  return value;
+}
+
 /** Database name of an environment's embedded warehouse. */
 export function embeddedDatabase(env: string): string {
   return `warehouse_${env.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
@@ -70,14 +82,7 @@ export async function openWarehouse(env: ResolvedEnvironment, options: Warehouse
   let description: string;
   const embedded = env.warehouse.kind === 'embedded';
   if (env.warehouse.kind === 'url') {
-    const value = process.env[env.warehouse.urlEnv];
-    if (!value) {
-      throw new UnavailableError(
-        `Environment ${env.name} reads its warehouse URL from the environment variable ${env.warehouse.urlEnv}, which is not set. ` +
-          `Set it (export ${env.warehouse.urlEnv}=postgres://user:password@host:5432/db) or remove warehouse.urlEnv from lastmile.config.ts to use the embedded warehouse.`,
-      );
-    }
-    url = value;
+    url = warehouseUrlFromVariable(env.name, env.warehouse.urlEnv);
     description = `the warehouse in $${env.warehouse.urlEnv}`;
   } else {
     const server = await embeddedPostgres(root);

@@ -99,9 +99,9 @@ export class Incidents {
     );
   }
 
-  /** The latest run failed or was blocked: open until a run succeeds. */
+  /** The latest run failed, was blocked or left a target unserved: open until a run delivers. */
   async run(latest: RunRecord | undefined): Promise<void> {
-    const open = latest !== undefined && (latest.status === 'failed' || latest.status === 'blocked');
+    const open = latest !== undefined && (latest.status === 'failed' || latest.status === 'blocked' || latest.status === 'incomplete');
     await this.set(
       open,
       {

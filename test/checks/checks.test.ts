@@ -551,7 +551,14 @@ describe('recording', () => {
       ]),
     );
     const accepted = recorded.find((r) => r.checkName === 'accepted_values_status')!;
-    expect(accepted.sql).toMatch(/-- params: \[\["placed",/);
     expect(accepted.sample).toMatchObject({ keys: [{ order_id: 5 }] });
+    // The recorded SQL has its values written in (no $1 left), so it runs pasted as is and lists the failing rows.
+    for (const result of recorded) expect(result.sql, result.checkName).not.toMatch(/\$\d/);
+    expect(accepted.sql).toContain(`'{"placed",`);
+    expect((await pool.query(accepted.sql!)).rows.map((r) => r.order_id)).toEqual([5]);
+    const notNull = recorded.find((r) => r.checkName === 'not_null_customer_id_email')!;
+    expect((await pool.query(notNull.sql!)).rows).toHaveLength(3);
+    const unique = recorded.find((r) => r.checkName === 'unique_email')!;
+    expect((await pool.query(unique.sql!)).rows).toEqual([expect.objectContaining({ rows: '2' })]);
   });
 });

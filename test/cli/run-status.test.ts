@@ -62,7 +62,7 @@ describe('lastmile run and status', () => {
     (await services.warehouse.query('select target, kind, status, error, detail from lastmile.target_runs where run_id = $1 order by target', [runId])).rows;
 
   it('run <product> prints the summary and exits 0', async () => {
-    const result = await runCli(['run', 'returns_by_supplier', '--root', project.root], { env });
+    const result = await runCli(['run', 'returns_by_supplier', '--local-worker', '--root', project.root], { env });
     expect(result.code, result.stderr).toBe(0);
     const expected = Number((await services.warehouse.query('select count(*) as n from marts.returns_weekly')).rows[0].n);
     expect(expected).toBeGreaterThan(0);
@@ -86,7 +86,7 @@ describe('lastmile run and status', () => {
   }, 60_000);
 
   it('run <product> --target <name> serves only that target', async () => {
-    const result = await runCli(['run', 'partner_invoices', '--target', 'monthly_csv', '--json', '--root', project.root], { env });
+    const result = await runCli(['run', 'partner_invoices', '--target', 'monthly_csv', '--json', '--local-worker', '--root', project.root], { env });
     expect(result.code, result.stderr).toBe(0);
     const summary = json<RunSummary>(result);
     expect(summary).toMatchObject({ product: 'partner_invoices', env: 'dev', status: 'succeeded', version: '1.0.0' });
@@ -99,7 +99,7 @@ describe('lastmile run and status', () => {
   }, 60_000);
 
   it('a source that fails at run time: exit 1, the run recorded as failed with the error, the workflow Failed', async () => {
-    const result = await runCli(['run', 'fragile_ratio', '--root', project.root], { env });
+    const result = await runCli(['run', 'fragile_ratio', '--local-worker', '--root', project.root], { env });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/^fragile_ratio 1\.0\.0 in dev: FAILED — 0 rows in /);
     expect(result.stdout).toMatch(/^ {2}error: reading the source failed: the source of fragile_ratio failed in embedded PostgreSQL .*: division by zero$/m);
@@ -145,24 +145,24 @@ describe('lastmile run and status', () => {
     expect((await services.warehouse.query('select 1 as ok')).rows[0].ok).toBe(1);
   }, 60_000);
 
-  it('dev deploys the schedules, runs every product once, keeps serving until SIGINT and exits 0', async () => {
+  it('dev deploys the schedules of the targets it can serve, runs every product once, keeps serving until SIGINT and exits 130', async () => {
     const dev = spawnCli(['dev', '--root', project.root], { env });
-    await dev.waitFor(/serving dev on \d+ schedules — press Ctrl-C to stop/, 90_000);
-    await dev.waitFor(/5 of 6 product runs succeeded in /, 5_000);
-    expect(dev.stdout()).toMatch(/^fragile_ratio\s+failed\s+0\s+0 served, 1 skipped\s+\S+ m?s\s+reading the source failed/m);
+    await dev.waitFor(/serving dev on 3 schedules \(3 scheduled targets cannot be served by this version: ad_bids\/bid_sync, lead_scores\/crm_sync, supplier_quality_share\/supplier_portal\) — press Ctrl-C to stop/, 90_000);
+    // fragile_ratio fails; the products whose only targets this version cannot serve end incomplete
+    await dev.waitFor(/2 of 6 product runs succeeded in /, 5_000);
+    expect(dev.stdout()).toMatch(/^ad_bids\s+incomplete\s/m);
+    expect(dev.stderr()).toContain("not scheduled: lastmile/dev/ad_bids/bid_sync — this version of lastmile cannot serve 'reverseEtl' targets yet");
+    expect(dev.stdout()).toMatch(/^fragile_ratio\s+failed\s+0\s+0 served, 1 not served\s+\S+ m?s\s+reading the source failed/m);
     const ids: string[] = [];
     for await (const schedule of services.client!.schedule.list()) ids.push(schedule.scheduleId);
     expect(ids.sort()).toEqual([
-      'lastmile/dev/ad_bids/bid_sync',
-      'lastmile/dev/lead_scores/crm_sync',
       'lastmile/dev/partner_invoices/monthly_csv',
       'lastmile/dev/partner_invoices/monthly_parquet',
       'lastmile/dev/returns_by_supplier/quality_review',
-      'lastmile/dev/supplier_quality_share/supplier_portal',
     ]);
     const stopped = await dev.stop('SIGINT', 10_000);
-    expect(stopped.code, stopped.stderr).toBe(0);
-    expect(stopped.stderr).toContain('stopping: draining the worker');
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain('SIGINT: stopping — draining the worker');
     const deployed = await services.warehouse.query("select product, version, git_sha from lastmile.deployments where env = 'dev' order by product");
     expect(deployed.rows.map((r) => r.product)).toEqual(['ad_bids', 'fragile_ratio', 'lead_scores', 'partner_invoices', 'returns_by_supplier', 'supplier_quality_share']);
     expect(deployed.rows.every((r) => r.git_sha === sha)).toBe(true);

@@ -101,17 +101,25 @@ describe('lastmile devserver and worker', () => {
       expect(existsSync(path.join(fakeDir, 'calls.log')), 'the temporal on PATH was not used').toBe(false);
 
       // A run started by another process (this one), served by the worker process: the only poller of lastmile-dev.
-      const handle = await startServeProduct(client, 'ad_bids', 'growth-marketing');
+      const handle = await startServeProduct(client, 'partner_invoices', 'finance-data');
       const summary = (await handle.result()) as RunSummary;
-      expect(summary).toMatchObject({ product: 'ad_bids', env: 'dev', status: 'succeeded' });
+      expect(summary).toMatchObject({ product: 'partner_invoices', env: 'dev', status: 'succeeded' });
       expect(await workflowTaskIdentities(client, handle.workflowId)).toEqual([`lastmile@${worker.pid}`]);
       const row = (await services.warehouse.query('select status, rows, product_version from lastmile.runs where run_id = $1', [summary.runId])).rows[0];
       expect(row).toEqual({ status: 'succeeded', rows: String(summary.rows), product_version: summary.version });
 
-      // And `lastmile run` from a second CLI process while the worker polls the same queue.
-      const run = await runCli(['run', 'lead_scores', '--root', project.root], { env: { TEMPORAL_ADDRESS: address } });
+      // the worker says what it did: one line per workflow and per activity outcome
+      await worker.waitFor(new RegExp(`workflow serveProduct ${handle.workflowId} completed`), 10_000);
+      expect(worker.stderr()).toMatch(new RegExp(`activity checkProduct of ${handle.workflowId} completed in \\d+\\.\\d s`));
+      expect(worker.stderr()).toMatch(/workflow fileExchange lastmile\/dev\/partner_invoices\/monthly_csv\/\S+\/files completed/);
+
+      // And `lastmile run` from a second CLI process while the worker polls the same queue: on a Temporal given by
+      // TEMPORAL_ADDRESS it runs no worker of its own, the worker process serves the run.
+      const run = await runCli(['run', 'returns_by_supplier', '--root', project.root], { env: { TEMPORAL_ADDRESS: address } });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toMatch(/^lead_scores \S+ in dev: SUCCEEDED/);
+      expect(run.stdout).toMatch(/^returns_by_supplier \S+ in dev: SUCCEEDED/);
+      expect(run.stderr).toContain(`worker: none in this process — the workers polling lastmile-dev on ${address} run it`);
+      await worker.waitFor(/workflow serveProduct lastmile\/dev\/returns_by_supplier\/all\/\S+ completed/, 10_000);
     } finally {
       const started = Date.now();
       const stopped = await worker.stop('SIGTERM', 10_000);
@@ -124,15 +132,15 @@ describe('lastmile devserver and worker', () => {
     expect((await services.warehouse.query('select 1 as ok')).rows[0].ok).toBe(1);
   }, 120_000);
 
-  it('devserver stops cleanly on SIGINT (exit 0) and stops answering', async () => {
+  it('devserver stops cleanly on SIGINT (exit 130) and stops answering', async () => {
     const started = Date.now();
     const stopped = await devserver.stop('SIGINT', 10_000);
-    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.code, stopped.stderr).toBe(130);
     expect(Date.now() - started).toBeLessThan(8_000);
     expect(await portAnswers(Number(address.split(':')[1]))).toBe(false);
   }, 30_000);
 
-  it('with a `temporal` executable on PATH and no TEMPORAL_ADDRESS, the worker runs `temporal server start-dev`, and exits 0 on SIGINT', async () => {
+  it('with a `temporal` executable on PATH and no TEMPORAL_ADDRESS, the worker runs `temporal server start-dev`, and exits 130 on SIGINT', async () => {
     const worker = spawnCli(['worker', '--root', project.root], { env: { PATH: `${fakeDir}${path.delimiter}${cliEnv().PATH}` } });
     let cliAddress: string | undefined;
     try {
@@ -154,7 +162,7 @@ describe('lastmile devserver and worker', () => {
     } finally {
       const started = Date.now();
       const stopped = await worker.stop('SIGINT', 10_000);
-      expect(stopped.code, stopped.stderr).toBe(0);
+      expect(stopped.code, stopped.stderr).toBe(130);
       expect(stopped.stderr).toContain('SIGINT: stopping the worker after the tasks in hand');
       expect(Date.now() - started).toBeLessThan(8_000);
     }

@@ -110,12 +110,27 @@ describe('the project configuration', () => {
       warehouse: { kind: 'embedded', schemas: {}, seed: config.seed },
       temporal: { kind: 'embedded', namespace: 'default', taskQueue: 'lastmile-dev' },
       promotion: { index: 0, next: 'test' },
+      production: false,
+      destinations: {},
     });
     expect(resolveEnvironment(config, 'prod')).toMatchObject({
       warehouse: { kind: 'url', urlEnv: 'LASTMILE_PROD_WAREHOUSE_URL' },
       temporal: { kind: 'remote', addressEnv: 'TEMPORAL_ADDRESS' },
       promotion: { index: 2, previous: 'test' },
+      // the last environment of the promotion order writes where products say
+      production: true,
     });
+  });
+
+  it('destinations map places per environment; a place with credentials in it is refused, naming the field', () => {
+    const ok = validateConfig(defineConfig({ environments: { test: { destinations: { 's3://exchange/': 's3://exchange-test/' } }, prod: {} }, promotion: ['test', 'prod'] }));
+    expect(ok.problems).toEqual([]);
+    expect(resolveEnvironment(ok.config!, 'test')).toMatchObject({ production: false, destinations: { 's3://exchange/': 's3://exchange-test/' } });
+    const bad = validateConfig(defineConfig({ environments: { test: { destinations: { 'https://bi.example.com': 'https://admin:hunter2@bi-test.example.com' } } }, promotion: ['test'] }));
+    expect(bad.problems).toHaveLength(1);
+    expect(bad.problems[0]!.path).toMatch(/^environments\.test\.destinations/);
+    expect(bad.problems[0]!.message).toMatch(/holds credentials in the URL|with a password/);
+    expect(JSON.stringify(bad.problems)).not.toContain('hunter2');
   });
 
   it('fills namespace, task queue and schemas from a declaration', () => {

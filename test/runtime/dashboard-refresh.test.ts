@@ -108,6 +108,13 @@ describe('dashboard targets', () => {
     bi = await startBiServer({ token: TOKEN, apiKey: API_KEY, refreshMs: 1500 });
     slowBi = await startBiServer({ token: TOKEN, refreshMs: 600_000 });
     rt = await startRuntime({
+      // dev is not production: it calls a BI tool only where its destinations map the tool's URL (here, to itself)
+      config: `import { defineConfig } from 'lastmile';
+export default defineConfig({
+  environments: { dev: { destinations: { '${bi.url}': '${bi.url}', '${slowBi.url}': '${slowBi.url}' } }, prod: {} },
+  promotion: ['dev', 'prod'],
+});
+`,
       products: {
         sales_board: salesBoard(biTools(bi)),
         slow_board: salesBoard(`{ tool: 'asyncRefresh', name: 'tableau', url: '${slowBi.url}/refreshes', token: secret('DASH_TEST_TOKEN'), pollEvery: '1s', maxWait: '3s' }`, 'slow_board', 'dash_slow'),

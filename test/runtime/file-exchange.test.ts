@@ -53,7 +53,8 @@ describe('files targets', () => {
   let rt: RuntimeHarness;
   let warehouse: pg.Pool;
   let session: Session;
-  const exchange = (...parts: string[]) => path.join(rt.project.root, 'exchange', ...parts);
+  // dev is not the production environment: it publishes into its own folder, never where the product's `to` points
+  const exchange = (...parts: string[]) => path.join(rt.project.root, '.lastmile', 'dev', 'exchange', ...parts);
 
   beforeAll(async () => {
     rt = await startRuntime({
@@ -82,7 +83,7 @@ describe('files targets', () => {
     const manifest = JSON.parse(await readFile(exchange('invoices', latest.manifest), 'utf8')) as {
       product: string; rows: number; files: { key: string; rows: number; bytes: number; sha256: string }[]; schema: unknown[]; checks: unknown;
     };
-    expect(manifest).toMatchObject({ product: 'invoices', rows: 300 });
+    expect(manifest).toMatchObject({ product: 'invoices', env: 'dev', rows: 300 });
     expect(manifest.files.map((f) => [path.basename(f.key), f.rows])).toEqual([
       ['invoices-P-0.csv', 100],
       ['invoices-P-1.csv', 100],
@@ -228,6 +229,10 @@ describe('a files target on an S3-compatible bucket', () => {
     process.env.FX_S3_KEY_ID = s3.credentials.accessKeyId;
     process.env.FX_S3_SECRET = s3.credentials.secretAccessKey;
     rt = await startRuntime({
+      // dev writes to a bucket prefix of its own; the product names prod's
+      config: `import { defineConfig } from 'lastmile';
+export default defineConfig({ environments: { dev: { destinations: { 's3://${s3.bucket}/feeds/': 's3://${s3.bucket}/dev-feeds/' } }, prod: {} }, promotion: ['dev', 'prod'] });
+`,
       products: {
         partner_feed: productModule({
           name: 'partner_feed',
@@ -259,7 +264,7 @@ describe('a files target on an S3-compatible bucket', () => {
     const summary = await runResult(await startRun(rt.session, rt.product('partner_feed')));
     expect(summary.status, summary.error).toBe('succeeded');
     expect(summary.targets[0]).toMatchObject({ status: 'succeeded', rows: 1000 });
-    expect(summary.targets[0]!.detail).toMatch(/^published v=.* \(1 file\) to s3:\/\/exchange\/feeds\/partner.*; download links for 2 consumers/);
+    expect(summary.targets[0]!.detail).toMatch(/^published v=.* \(1 file\) to s3:\/\/exchange\/dev-feeds\/partner.*; download links for 2 consumers/);
     expect(summary.targets[0]!.detail).not.toContain(s3.credentials.secretAccessKey);
     const { rows } = await rt.warehouse.query(`select path, sha256, detail from lastmile.file_manifests where run_id = $1`, [summary.runId]);
     expect(rows).toHaveLength(1);

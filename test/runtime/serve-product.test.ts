@@ -28,7 +28,7 @@ const WIDGETS = productModule({
   ],
   serve: [
     "files({ name: 'weekly_csv', format: 'csv', to: './exchange/widgets', schedule: { cron: '0 6 * * 1', timezone: 'Europe/Berlin' } })",
-    "share({ name: 'partner_share', to: 'partners', schedule: { cron: '30 4 * * *', timezone: 'UTC' } })",
+    "files({ name: 'partner_share', format: 'jsonl', to: './exchange/widgets-partner', schedule: { cron: '30 4 * * *', timezone: 'UTC' } })",
     "files({ name: 'adhoc_parquet', format: 'parquet', to: './exchange/widgets-adhoc' })",
   ],
 });
@@ -41,6 +41,17 @@ const GADGETS = productModule({
     { name: 'sku', type: 'text' },
     { name: 'units', type: 'integer' },
   ],
+});
+
+// A scheduled target of a kind this version cannot serve.
+const SHARED = productModule({
+  name: 'shared_widgets',
+  source: "select sku, units from ${table('scratch.gadgets')}",
+  columns: [
+    { name: 'sku', type: 'text' },
+    { name: 'units', type: 'integer' },
+  ],
+  serve: ["share({ name: 'partner_view', to: 'partners', schedule: { cron: '30 4 * * *', timezone: 'UTC' } })"],
 });
 
 describe('the lastmile runtime', () => {
@@ -56,7 +67,7 @@ describe('the lastmile runtime', () => {
 
   beforeAll(async () => {
     rt = await startRuntime({
-      products: { widget_sales: WIDGETS, gadget_counts: GADGETS },
+      products: { widget_sales: WIDGETS, gadget_counts: GADGETS, shared_widgets: SHARED },
       commit: 'widgets and gadgets',
       sql: `
         create schema scratch;
@@ -82,10 +93,10 @@ describe('the lastmile runtime', () => {
       const handle = await startRun(session, product('widget_sales'));
       const summary = await runResult(handle);
       expect(summary).toMatchObject({ product: 'widget_sales', env: 'dev', version: '2.1.0', status: 'succeeded', rows: 50, runId: handle.firstExecutionRunId });
-      // files targets are served by their child workflow; share has no workflow in this version
+      // each target is served by its child workflow
       expect(summary.targets.map((t) => [t.name, t.kind, t.status, t.rows])).toEqual([
         ['weekly_csv', 'files', 'succeeded', 50],
-        ['partner_share', 'share', 'skipped', undefined],
+        ['partner_share', 'files', 'succeeded', 50],
         ['adhoc_parquet', 'files', 'succeeded', 50],
       ]);
 
@@ -108,12 +119,12 @@ describe('the lastmile runtime', () => {
       const targets = await warehouse.query('select target, kind, status, finished_at, detail from lastmile.target_runs where run_id = $1 order by target', [run.run_id]);
       expect(targets.rows.map((r) => [r.target, r.kind, r.status])).toEqual([
         ['adhoc_parquet', 'files', 'succeeded'],
-        ['partner_share', 'share', 'skipped'],
+        ['partner_share', 'files', 'succeeded'],
         ['weekly_csv', 'files', 'succeeded'],
       ]);
       for (const row of targets.rows) expect(row.finished_at).toBeInstanceOf(Date);
       expect(targets.rows[0].detail.note).toMatch(/^published v=.* \(1 file\) to folder /);
-      expect(targets.rows[1].detail.note).toMatch(/cannot serve 'share' targets yet/);
+      expect(targets.rows[1].detail.note).toMatch(/^published v=.* \(1 file\) to folder /);
     });
 
     it('sets LastmileProduct, LastmileEnv, LastmileTarget and LastmileOwner on the run, queryable in visibility', async () => {
@@ -215,6 +226,14 @@ describe('the lastmile runtime', () => {
       expect(description.info.createdAt).toEqual(createdAt);
       expect(description.info.lastUpdatedAt).toBeInstanceOf(Date);
       expect(description.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 7, end: 7, step: 1 }], minute: [{ start: 15, end: 15, step: 1 }] });
+    });
+
+    it('a scheduled target this version cannot serve gets no schedule, and says why', async () => {
+      const changes = await deploy('unserved', [product('shared_widgets')]);
+      expect(changes).toEqual([
+        expect.objectContaining({ scheduleId: 'lastmile/unserved/shared_widgets/partner_view', action: 'unservable', reason: "this version of lastmile cannot serve 'share' targets yet" }),
+      ]);
+      expect(await listIds('lastmile/unserved/')).toEqual([]);
     });
 
     it("deletes the schedule of a target that disappeared, and only this environment's", async () => {

@@ -75,6 +75,17 @@ const STEADY = productModule({
   extra: `checks: [check.rowCount({ maxChange: 0.1, name: 'steady_volume' })],`,
 });
 
+// Its only target is a kind this version cannot serve: every run skips it, so no run is a delivery.
+const UNSERVED = productModule({
+  name: 'unserved_orders',
+  source: ORDERS,
+  columns: COLUMNS,
+  key: ['order_id'],
+  serve: ["share({ name: 'partner_view', to: 'partners', consumers: ['p1'] })"],
+  extra: `checks: [check.notNull('order_id')],
+  slo: { availability: 0.99, freshness: '1h', window: '7d' },`,
+});
+
 describe('checks and SLIs in every run', () => {
   let rt: RuntimeHarness;
   let warehouse: pg.Pool;
@@ -83,7 +94,7 @@ describe('checks and SLIs in every run', () => {
 
   beforeAll(async () => {
     rt = await startRuntime({
-      products: { clean_orders: CLEAN, blocked_orders: BLOCKED, quarantined_orders: QUARANTINED, steady_events: STEADY },
+      products: { clean_orders: CLEAN, blocked_orders: BLOCKED, quarantined_orders: QUARANTINED, steady_events: STEADY, unserved_orders: UNSERVED },
       sql: `
         create schema scratch;
         create table scratch.orders as
@@ -136,6 +147,26 @@ describe('checks and SLIs in every run', () => {
     const gap = (Date.parse(second.finishedAt) - Date.parse(first.finishedAt)) / 1000;
     expect(freshness).toMatchObject({ good: true });
     expect(Math.abs(freshness!.value - gap)).toBeLessThan(2);
+  }, 60_000);
+
+  it('a run whose only target was skipped is incomplete, not delivered: exit status, workflow, availability and freshness say so', async () => {
+    const handle = await startRun(session, product('unserved_orders'), { trigger: 'dev' });
+    const summary = await runResult(handle);
+    expect(summary.status).toBe('incomplete');
+    expect(summary.error).toMatch(/not every target was served: partner_view \(this version of lastmile cannot serve 'share' targets yet\)/);
+    expect(summary.targets.map((t) => [t.name, t.status])).toEqual([['partner_view', 'skipped']]);
+    const failure = await handle.result().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'LastmileRunIncomplete' });
+    expect((await handle.describe()).status.name).toBe('FAILED');
+
+    expect((await session.warehouse.meta.getRun(summary.runId))?.status).toBe('incomplete');
+    const measured = (await warehouse.query('select sli, good from lastmile.sli_measurements where run_id = $1 order by sli', [summary.runId])).rows;
+    expect(measured).toEqual([{ sli: 'availability', good: false }]);
+    // the target's times are when it was served, not when the row was written
+    const [target] = await session.warehouse.meta.listTargets(summary.runId);
+    expect(target!.startedAt.getTime()).toBeLessThanOrEqual(target!.finishedAt!.getTime());
+    expect(target!.startedAt.getTime()).toBeGreaterThanOrEqual(Date.parse(summary.startedAt));
   }, 60_000);
 
   it('a blocking check failure serves nothing: targets blocked, run blocked with reasons, workflow failed', async () => {

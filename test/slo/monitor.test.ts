@@ -17,7 +17,7 @@ let pool: pg.Pool;
 let warehouse: Warehouse;
 
 const HOUR = 3_600_000;
-const environment: Environment = { warehouse: { schemas: {} }, temporal: {}, alerts: { log: true }, monitor: { interval: '5m' } };
+const environment: Environment = { warehouse: { schemas: {} }, destinations: {}, temporal: {}, alerts: { log: true }, monitor: { interval: '5m' } };
 
 beforeAll(async () => {
   server = await startTestPostgres();

@@ -1,129 +1,151 @@
 import { ensureMonitors } from '../../deploy/monitors.js';
-import { deploySchedules } from '../../deploy/schedules.js';
-import { openSession, runResult, startRun, type Project } from '../../runtime/session.js';
+import { deploySchedules, type DeployedSchedule } from '../../deploy/schedules.js';
+import { acquireDevLock } from '../../runtime/dev-lock.js';
+import { openSession, runResult, startRun, type Project, type Session } from '../../runtime/session.js';
 import type { RunSummary } from '../../../workflows/types.js';
 import { EXIT } from '../exit-codes.js';
-import { duration, table, type Output } from '../output.js';
-import { untilSignalOrFailure } from '../signals.js';
-
-interface Row {
-  product: string;
-  status: string;
-  rows?: number;
-  checks?: string;
-  targets?: string;
-  took?: number;
-  error?: string;
-}
-
-function render(rows: Row[]): string {
-  return table(
-    ['product', 'status', 'rows', 'checks', 'targets', 'took', 'error'],
-    rows.map((r) => [r.product, r.status, r.rows, r.checks ?? '', r.targets, r.took !== undefined ? duration(r.took) : '', r.error ?? '']),
-  );
-}
-
-function targetsOf(summary: RunSummary): string {
-  const count = (status: string): number => summary.targets.filter((t) => t.status === status).length;
-  const parts = [`${count('succeeded')} served`];
-  if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`);
-  if (count('failed') > 0) parts.push(`${count('failed')} failed`);
-  if (count('blocked') > 0) parts.push(`${count('blocked')} blocked`);
-  return parts.join(', ');
-}
-
-/** `6/7 passed, 99.8 % clean` — the checks of a run in a table cell. */
-function checksOf(summary: RunSummary): string {
-  const c = summary.checks;
-  if (!c) return '';
-  const total = c.passed + c.failed + c.errors;
-  return `${c.passed}/${total} passed, ${(c.defectFreeFraction * 100).toFixed(1)} % clean${c.quarantined > 0 ? `, ${c.quarantined} quarantined` : ''}`;
-}
+import { duration, type Output } from '../output.js';
+import { RunProgress } from '../run-progress.js';
+import { signalExit, watchSignals, type SignalWatch } from '../signals.js';
+import { LiveTable, render, rowOf } from './dev-table.js';
 
 /**
  * `lastmile dev [--once]`: brings up the dev environment on the embedded defaults, deploys every product's
  * schedules, runs each product once with a live status table, then keeps serving on schedule until Ctrl-C.
- * `--once` stops after the first round and exits 1 if any product failed.
+ * `--once` stops after the first round and exits 1 if any product did not succeed. Ctrl-C at any point stops it
+ * quickly and quietly (exit 130): the worker drains, the devserver stops, the embedded PostgreSQL stops last.
  */
 export async function devCommand(project: Project, options: { once: boolean }, out: Output): Promise<number> {
   const started = Date.now();
-  const session = await openSession(project, { env: 'dev', log: (line) => out.note(line) });
+  const signals = watchSignals();
+  const lock = await acquireDevLock(project.root).catch((error: unknown) => {
+    signals.release();
+    throw error;
+  });
+  let session: Session | undefined;
   try {
-    const products = [...project.products.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const deployed = await deploySchedules({
-      client: session.client,
-      env: 'dev',
-      taskQueue: session.temporal.taskQueue,
-      products,
-      meta: session.warehouse.meta,
-      gitSha: project.gitSha,
-    });
-    for (const d of deployed) out.note(`schedule ${d.action}: ${d.scheduleId}${d.cron ? ` (${d.cron} ${d.timezone})` : ''}`);
-    const monitors = await ensureMonitors({ client: session.client, env: 'dev', taskQueue: session.temporal.taskQueue, products });
-    for (const id of monitors) out.note(`SLO monitor started: ${id}`);
-    const rows: Row[] = products.map((p) => ({ product: p.name, status: 'starting' }));
-    const live = process.stderr.isTTY && !out.json;
-    let drawn = 0;
-    const redraw = (): void => {
-      if (!live) return;
-      const text = render(rows);
-      if (drawn > 0) process.stderr.write(`\x1b[${drawn}F\x1b[J`);
-      process.stderr.write(`${text}\n`);
-      drawn = text.split('\n').length;
-    };
-    redraw();
-    const summaries = await Promise.all(
-      products.map(async (product, i) => {
-        const handle = await startRun(session, product, { trigger: 'dev' });
-        rows[i].status = 'running';
-        redraw();
-        const summary = await runResult(handle);
-        rows[i] = {
-          product: product.name,
-          status: summary.status,
-          rows: summary.rows,
-          checks: checksOf(summary),
-          targets: targetsOf(summary),
-          took: Date.parse(summary.finishedAt) - Date.parse(summary.startedAt),
-          error: summary.error,
-        };
-        if (live) redraw();
-        else if (!out.json) out.note(`${product.name}: ${summary.status}${summary.error ? ` — ${summary.error}` : ''}`);
-        return summary;
-      }),
-    );
-    const failed = summaries.filter((s) => s.status !== 'succeeded');
-    if (out.json) {
-      out.printJson({ env: 'dev', schedules: deployed, runs: summaries });
-    } else {
-      if (!live) out.print(render(rows));
-      out.print(
-        `\n${summaries.length - failed.length} of ${summaries.length} product runs succeeded in ${duration(Date.now() - started)}; ` +
-          `Temporal: ${session.temporal.address} (namespace ${session.temporal.namespace}); runs recorded in ${session.warehouse.description}.`,
-      );
+    const opening = openSession(project, { env: 'dev', log: (line) => out.note(line) });
+    const opened = await Promise.race([opening.then((s) => ({ session: s })), signals.signal.then((signal) => ({ signal }))]);
+    if ('signal' in opened) {
+      // stopped while coming up: let it finish coming up, then take it down again
+      await (await opening.catch(() => undefined))?.close();
+      return stoppedBy(opened.signal, out);
     }
-    if (options.once) return failed.length === 0 ? EXIT.ok : EXIT.failed;
-    out.note(`serving dev on ${deployed.filter((d) => d.action !== 'deleted').length} schedules — press Ctrl-C to stop`);
-    const since = new Date();
-    const reported = new Set<string>();
-    const watch = setInterval(() => {
-      void session.warehouse.meta.listRuns({ env: 'dev', limit: 20 }).then(
-        (runs) => {
-          for (const run of runs.reverse()) {
-            if (run.startedAt < since || !run.finishedAt || reported.has(run.runId)) continue;
-            reported.add(run.runId);
-            out.note(`${run.finishedAt.toISOString()} ${run.product} (${run.trigger}): ${run.status}, ${run.rows ?? 0} rows${run.error ? ` — ${run.error}` : ''}`);
-          }
-        },
-        () => undefined,
-      );
-    }, 2000);
-    const stopped = await untilSignalOrFailure(session.failed);
-    clearInterval(watch);
-    if ('error' in stopped) throw stopped.error;
-    out.note('stopping: draining the worker…');
-    return EXIT.ok;
+    session = opened.session;
+    const outcome = await until(serve(session, project, options, out, started), session, signals);
+    if ('signal' in outcome) return stoppedBy(outcome.signal, out);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
   } finally {
-    await session.close();
+    // a second Ctrl-C while draining forces the exit
+    signals.release();
+    await session?.close();
+    await lock.release();
   }
+}
+
+function stoppedBy(signal: NodeJS.Signals, out: Output): number {
+  out.note(`${signal}: stopping — draining the worker…`);
+  return signalExit(signal);
+}
+
+/** `work`, unless a signal or the session stopping on its own comes first. */
+async function until<T>(work: Promise<T>, session: Session, signals: SignalWatch): Promise<{ value: T } | { signal: NodeJS.Signals } | { error: Error }> {
+  return await Promise.race([
+    work.then((value) => ({ value })),
+    signals.signal.then((signal) => ({ signal })),
+    session.failed.then((error) => ({ error })),
+  ]);
+}
+
+/** Deploys, runs the first round, then (without --once) serves on schedule; resolves only with --once. */
+async function serve(session: Session, project: Project, options: { once: boolean }, out: Output, started: number): Promise<number> {
+  const products = [...project.products.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const deployed = await deploySchedules({
+    client: session.client,
+    env: 'dev',
+    taskQueue: session.temporal.taskQueue,
+    products,
+    meta: session.warehouse.meta,
+    gitSha: project.gitSha,
+  });
+  for (const d of deployed) {
+    if (d.action === 'unservable') out.note(`not scheduled: ${d.scheduleId} — ${d.reason ?? 'it cannot be served'}`);
+    else out.note(`schedule ${d.action}: ${d.scheduleId}${d.cron ? ` (${d.cron} ${d.timezone})` : ''}`);
+  }
+  const monitors = await ensureMonitors({ client: session.client, env: 'dev', taskQueue: session.temporal.taskQueue, products });
+  for (const id of monitors) out.note(`SLO monitor started: ${id}`);
+
+  const table = new LiveTable(products.map((p) => ({ product: p.name, status: 'starting' })), process.stderr.isTTY && !out.json);
+  table.redraw();
+  const summaries = await Promise.all(
+    products.map(async (product, i): Promise<RunSummary> => {
+      const handle = await startRun(session, product, { trigger: 'dev' });
+      table.rows[i]!.status = 'running';
+      table.redraw();
+      // while it runs, the targets column says how far its long work got (rows and bytes written, object built)
+      const progress = new RunProgress(session.client, { env: 'dev', product: product.name, runKey: handle.workflowId.split('/').pop()! });
+      const watch = table.live
+        ? setInterval(() => {
+            void progress.read(product.serve).then(
+              (found) => {
+                if (table.rows[i]!.status !== 'running') return;
+                table.rows[i]!.targets = found.map((p) => `${p.target}: ${p.text}`).join('; ') || undefined;
+                table.redraw();
+              },
+              () => undefined,
+            );
+          }, 2000)
+        : undefined;
+      const summary = await runResult(handle).finally(() => clearInterval(watch));
+      table.rows[i] = rowOf(product, summary);
+      if (table.live) table.redraw();
+      else if (!out.json) out.note(`${product.name}: ${summary.status}${summary.error ? ` — ${summary.error}` : ''}`);
+      return summary;
+    }),
+  );
+  const failed = summaries.filter((s) => s.status !== 'succeeded');
+  if (out.json) {
+    out.printJson({ env: 'dev', schedules: deployed, runs: summaries });
+  } else {
+    if (!table.live) out.print(render(table.rows));
+    out.print(
+      `\n${summaries.length - failed.length} of ${summaries.length} product runs succeeded in ${duration(Date.now() - started)}; ` +
+        `Temporal: ${session.temporal.address} (namespace ${session.temporal.namespace}); runs recorded in ${session.warehouse.description}.`,
+    );
+  }
+  if (options.once) return failed.length === 0 ? EXIT.ok : EXIT.failed;
+  out.note(servingLine(deployed));
+  reportScheduledRuns(session, out);
+  return await new Promise<number>(() => undefined);
+}
+
+function servingLine(deployed: readonly DeployedSchedule[]): string {
+  const serving = deployed.filter((d) => d.action === 'created' || d.action === 'updated').length;
+  const unserved = deployed.filter((d) => d.action === 'unservable');
+  return (
+    `serving dev on ${serving} schedule${serving === 1 ? '' : 's'}` +
+    (unserved.length > 0
+      ? ` (${unserved.length} scheduled target${unserved.length === 1 ? '' : 's'} cannot be served by this version: ${unserved.map((d) => `${d.product}/${d.target}`).join(', ')})`
+      : '') +
+    ' — press Ctrl-C to stop'
+  );
+}
+
+/** One line per scheduled run as it finishes, while dev keeps serving (the timer dies with the process). */
+function reportScheduledRuns(session: Session, out: Output): void {
+  const since = new Date();
+  const reported = new Set<string>();
+  setInterval(() => {
+    void session.warehouse.meta.listRuns({ env: 'dev', limit: 20 }).then(
+      (runs) => {
+        for (const run of runs.reverse()) {
+          if (run.startedAt < since || !run.finishedAt || reported.has(run.runId)) continue;
+          reported.add(run.runId);
+          out.note(`${run.finishedAt.toISOString()} ${run.product} (${run.trigger}): ${run.status}, ${run.rows ?? 0} rows${run.error ? ` — ${run.error}` : ''}`);
+        }
+      },
+      () => undefined,
+    );
+  }, 2000).unref();
 }

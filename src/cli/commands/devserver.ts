@@ -1,7 +1,7 @@
 import { embeddedDataDir, startProjectDevServer } from '../../temporal/devserver.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { untilSignalOrFailure } from '../signals.js';
+import { signalExit, untilSignalOrFailure } from '../signals.js';
 import { UnavailableError } from '../../errors.js';
 
 /** `lastmile devserver [--port 7233] [--database URL]`: the embedded Temporal server in the foreground. */
@@ -21,5 +21,6 @@ export async function devserverCommand(root: string, options: { port: number; da
   const stopped = await untilSignalOrFailure(lost);
   await server.stop();
   if ('error' in stopped) throw new UnavailableError(`the devserver stopped: ${stopped.error.message}`, { cause: stopped.error });
+  if ('signal' in stopped) return signalExit(stopped.signal);
   return EXIT.ok;
 }

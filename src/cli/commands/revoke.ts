@@ -1,9 +1,9 @@
 import { resolveEnvironment } from '../../config/resolve.js';
-import { revokeVersion } from '../../files/publish.js';
+import { listVersions, revokeVersion } from '../../files/publish.js';
 import { filesTargetOf, targetDestination } from '../../files/target-destination.js';
 import type { Project } from '../../runtime/session.js';
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
-import { EXIT, UsageError } from '../exit-codes.js';
+import { CommandFailure, EXIT, UsageError } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { markRevoked } from '../../meta/file-manifests.js';
 
@@ -31,7 +31,15 @@ export async function revokeCommand(project: Project, options: RevokeOptions, ou
   }
   const runId = options.version.replace(/^v=/, '');
   const env = resolveEnvironment(project.config, options.env);
-  const destination = targetDestination(product, target, project.root);
+  const destination = targetDestination(product, target, project.root, env);
+  const versions = await listVersions(destination);
+  if (!versions.some((v) => v.runId === runId)) {
+    const listed = [...versions].reverse().map((v) => `v=${v.runId} (${v.createdAt.toISOString().replace('T', ' ').slice(0, 19)} UTC${v.current ? ', current' : ''})`);
+    throw new CommandFailure(
+      `${product.name}/${target.name} has no version v=${runId} in ${destination.description}, so nothing was revoked; ` +
+        (listed.length > 0 ? `its versions, newest first: ${listed.join(', ')}.` : 'it has no published versions.'),
+    );
+  }
   const result = await revokeVersion(destination, runId);
   const warehouse = await openWarehouse(env, { root: project.root, seed: false });
   try {

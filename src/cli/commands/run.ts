@@ -3,6 +3,8 @@ import { runResult, startRun, type Session } from '../../runtime/session.js';
 import type { RunSummary } from '../../../workflows/types.js';
 import { EXIT } from '../exit-codes.js';
 import { duration, table, type Output } from '../output.js';
+import { RunProgress } from '../run-progress.js';
+import { signalExit, type SignalWatch } from '../signals.js';
 
 /** Prints a run's summary: status, rows, and each target. */
 export function printSummary(summary: RunSummary, out: Output): void {
@@ -20,6 +22,25 @@ export function printSummary(summary: RunSummary, out: Output): void {
       .map((l) => `  ${l}`)
       .join('\n'),
   );
+}
+
+/** With no worker in this process, says so when nobody polls the environment's task queue either (the run would wait). */
+async function warnWithoutPollers(session: Session, out: Output): Promise<void> {
+  try {
+    const described = await session.client.workflowService.describeTaskQueue({
+      namespace: session.temporal.namespace,
+      taskQueue: { name: session.temporal.taskQueue },
+      taskQueueType: 1,
+    });
+    if ((described.pollers ?? []).length === 0) {
+      out.note(
+        `no worker polls ${session.temporal.taskQueue} right now: the run waits until one does — start \`lastmile worker --env ${session.env.name}\` ` +
+          `where that environment's credentials live, or run again with --local-worker`,
+      );
+    }
+  } catch {
+    // a server that cannot say: the run simply waits for the environment's workers
+  }
 }
 
 /** The checks' verdict in a few lines: counts, defect-free share, what blocked and what only warned. */
@@ -42,12 +63,35 @@ export function checkLines(summary: RunSummary): string[] {
  * `lastmile run <product> [--target T]`: starts serveProduct, reports each target as it finishes, waits, prints the
  * summary. Exit 1 when the run failed or was blocked by its checks.
  */
-export async function runCommand(session: Session, product: Product, targets: string[] | undefined, out: Output): Promise<number> {
+export async function runCommand(session: Session, product: Product, targets: string[] | undefined, out: Output, signals: SignalWatch): Promise<number> {
   const handle = await startRun(session, product, { targets, trigger: 'manual' });
   const runId = handle.firstExecutionRunId;
   out.note(`started ${handle.workflowId}`);
+  if (!session.worker) await warnWithoutPollers(session, out);
   const started = Date.now();
   const seen = new Map<string, string>();
+  const chosen = product.serve.filter((t) => !targets || targets.length === 0 || targets.includes(t.name));
+  const progress = new RunProgress(session.client, { env: session.env.name, product: product.name, runKey: handle.workflowId.split('/').pop()! });
+  const shown = new Map<string, string>();
+  let reading = false;
+  // long work says how far it got: rows and bytes of an export, the object a refresh builds (every 2 s, when changed)
+  const watch = setInterval(() => {
+    if (reading) return;
+    reading = true;
+    const open = chosen.filter((t) => !['succeeded', 'failed', 'skipped', 'blocked'].includes(seen.get(t.name) ?? ''));
+    void progress
+      .read(open)
+      .then((found) => {
+        for (const p of found) {
+          const line = `${p.activity}: ${p.text}`;
+          if (shown.get(p.target) === line) continue;
+          shown.set(p.target, line);
+          out.note(`  ${duration(Date.now() - started).padStart(8)}  ${p.target}: ${line}`);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => (reading = false));
+  }, 2000);
   const poll = setInterval(() => {
     void session.warehouse.meta.listTargets(runId).then(
       (rows) => {
@@ -62,9 +106,23 @@ export async function runCommand(session: Session, product: Product, targets: st
   }, 300);
   let summary: RunSummary;
   try {
-    summary = await runResult(handle);
+    const outcome = await Promise.race([
+      runResult(handle).then((value) => ({ value })),
+      signals.signal.then((signal) => ({ signal })),
+      session.failed.then((error) => ({ error })),
+    ]);
+    if ('signal' in outcome) {
+      out.note(
+        `${outcome.signal}: stopped waiting. The run is durable: ${handle.workflowId} goes on in Temporal (on the embedded server, when lastmile next ` +
+          'runs a worker here), and `lastmile status` shows it',
+      );
+      return signalExit(outcome.signal);
+    }
+    if ('error' in outcome) throw outcome.error;
+    summary = outcome.value;
   } finally {
     clearInterval(poll);
+    clearInterval(watch);
   }
   if (out.json) out.printJson(summary);
   else printSummary(summary, out);

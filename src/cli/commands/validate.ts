@@ -7,6 +7,7 @@ import { formatProblems, ValidationError, type Problem } from '../../product/pro
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { unservableLines } from './list.js';
 
 /**
  * `lastmile validate [--env E] [--offline]`: checks lastmile.config.ts and every product module, then (unless
@@ -41,6 +42,7 @@ export async function validateCommand(root: string, options: { env: string; offl
   if (out.json) {
     out.printJson({ ok: problems.length === 0, products: scan.products.map((p) => p.name), warehouseChecked, problems });
   } else if (problems.length === 0) {
+    for (const line of unservableLines(scan.products)) out.note(line);
     out.print(
       `${scan.products.length} product${scan.products.length === 1 ? '' : 's'} valid` +
         (warehouseChecked ? `; contracts match the ${options.env} warehouse` : ' (warehouse not checked: --offline)'),

@@ -1,0 +1,65 @@
+import { defineCommand } from '../command.js';
+import { UsageError } from '../exit-codes.js';
+import { projectWithProduct } from '../project-access.js';
+
+export const run = defineCommand({
+  name: 'run',
+  summary: 'run one product (or one of its targets) now and print the summary',
+  description:
+    'Starts serveProduct for the product, reports each target as it finishes, and prints the summary with the checks. ' +
+    'Exit 1 when the run failed, was blocked or left a target unserved. On the embedded Temporal it runs a worker in this ' +
+    "process; on a real Temporal (the environment's address variable or TEMPORAL_ADDRESS) it only starts the run, which " +
+    "the environment's deployed workers execute — --local-worker runs one here instead. Only this product must be valid; " +
+    'other invalid modules are named in a warning.',
+  arguments: [{ name: 'product', description: 'the product to run (a module in products/)' }],
+  options: {
+    target: { type: 'string', multiple: true, value: 'T', description: 'run only this target of the product' },
+    'local-worker': {
+      type: 'boolean',
+      description: "on a real Temporal, run a worker in this process too (with this machine's credentials) instead of relying on the environment's workers",
+    },
+  },
+  env: true,
+  json: true,
+  examples: ['lastmile run partner_invoices', 'lastmile run partner_invoices --target monthly_csv --env test'],
+  async handler({ options, args, root, env, out }) {
+    const { project, product } = await projectWithProduct(root, args[0]!, out);
+    const unknownTargets = (options.target ?? []).filter((t) => !product.serve.some((s) => s.name === t));
+    if (unknownTargets.length > 0) {
+      throw new UsageError(
+        `product ${product.name} has no target ${unknownTargets.join(', ')}; its targets are ${product.serve.map((t) => t.name).join(', ') || 'none'}`,
+      );
+    }
+    // the Temporal SDK loads only for the commands that run a worker (it takes a few hundred ms)
+    (await import('../sdk-runtime.js')).installSdkRuntime(out.debug);
+    const [{ openSession }, { runCommand }, { signalExit, watchSignals }] = await Promise.all([
+      import('../../runtime/session.js'),
+      import('../commands/run.js'),
+      import('../signals.js'),
+    ]);
+    // Ctrl-C from here on stops the command in order (worker, devserver, PostgreSQL), whenever it comes
+    const signals = watchSignals();
+    const opening = openSession(project, {
+      env,
+      worker: options['local-worker'] ? true : 'unless-remote',
+      checkContracts: [product],
+      log: (line) => out.note(line),
+    });
+    const opened = await Promise.race([opening.then((session) => ({ session })), signals.signal.then((signal) => ({ signal }))]).catch((error: unknown) => {
+      signals.release();
+      throw error;
+    });
+    if ('signal' in opened) {
+      signals.release();
+      await (await opening.catch(() => undefined))?.close();
+      out.note(`${opened.signal}: stopped before the run started`);
+      return signalExit(opened.signal);
+    }
+    try {
+      return await runCommand(opened.session, product, options.target, out, signals);
+    } finally {
+      signals.release();
+      await opened.session.close();
+    }
+  },
+});

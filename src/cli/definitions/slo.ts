@@ -1,0 +1,19 @@
+import { defineCommand } from '../command.js';
+import { readableProject } from '../project-access.js';
+
+export const slo = defineCommand({
+  name: 'slo',
+  summary: 'every SLO in the environment: SLI over the window, error budget left, fast burn, status',
+  description: 'Judged now from the measurements in the metadata store (no Temporal); exits 0 whatever the SLOs say.',
+  arguments: [],
+  options: {
+    product: { type: 'string', value: 'P', description: 'only the SLOs of this product' },
+  },
+  env: true,
+  json: true,
+  examples: ['lastmile slo', 'lastmile slo --product returns_by_supplier'],
+  async handler({ options, root, env, out }) {
+    const { sloCommand } = await import('../commands/slo.js');
+    return await sloCommand((await readableProject(root, out)).project, { env, ...(options.product !== undefined && { product: options.product }) }, out);
+  },
+});

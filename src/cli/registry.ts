@@ -1,0 +1,22 @@
+/** Every command of the `lastmile` CLI, in the order `lastmile --help` lists them. */
+import type { CommandDefinition } from './command.js';
+import { checks } from './definitions/checks.js';
+import { dev } from './definitions/dev.js';
+import { devserver } from './definitions/devserver.js';
+import { list } from './definitions/list.js';
+import { quarantine } from './definitions/quarantine.js';
+import { revoke } from './definitions/revoke.js';
+import { run } from './definitions/run.js';
+import { runs } from './definitions/runs.js';
+import { slo } from './definitions/slo.js';
+import { sql } from './definitions/sql.js';
+import { status } from './definitions/status.js';
+import { validate } from './definitions/validate.js';
+import { warehouse } from './definitions/warehouse.js';
+import { worker } from './definitions/worker.js';
+
+export const COMMANDS: readonly CommandDefinition[] = [dev, validate, list, run, status, runs, checks, quarantine, slo, revoke, sql, warehouse, worker, devserver];
+
+export function commandNamed(name: string): CommandDefinition | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}
