@@ -22,14 +22,16 @@ export function installSdkRuntime(debug: boolean): void {
  * The SDK's log: everything with its details under --debug; otherwise warnings and errors as one line each (a failed
  * run's activity errors come back in its summary, without the SDK's stack traces). Both on stderr.
  */
-const RUN_OUTCOMES = new Set(['LastmileRunFailed', 'LastmileRunBlocked', 'LastmileRunIncomplete']);
+const RUN_WORKFLOWS = new Set(['serveProduct', 'fileExchange', 'dashboardRefresh']);
 
 function sdkLogger(debug: boolean): DefaultLogger {
   if (debug) return new DefaultLogger('INFO'); // DefaultLogger's own output goes to stderr
   return new DefaultLogger('WARN', ({ level, message, meta }) => {
     const error = (meta as { error?: unknown } | undefined)?.error;
-    // a run that failed, was blocked or left a target unserved is lastmile's own outcome, which it reports itself
-    if (error instanceof Error && RUN_OUTCOMES.has((error as { type?: unknown }).type as string)) return;
+    // a run that failed, was blocked or left a target unserved (and a target workflow that failed in it) is lastmile's
+    // own outcome, which the run's summary reports; the SDK's copy of it would only repeat it
+    const workflowType = (meta as { workflowType?: unknown } | undefined)?.workflowType;
+    if (message === 'Workflow failed' && typeof workflowType === 'string' && RUN_WORKFLOWS.has(workflowType)) return;
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     const reason = cause instanceof Error ? `: ${cause.message.split('\n')[0]}` : '';
     process.stderr.write(`temporal ${level.toLowerCase()}: ${message}${reason}\n`);
