@@ -9,15 +9,15 @@ import { productOf } from '../core/products.js';
 
 /** The activities of the `fileExchange` workflow (src/files/exchange.ts). Each may run more than once; each is idempotent. */
 export function createFileActivities(ctx: ServingContext) {
-  const setting = (input: ServeTargetInput) => {
+  const setting = async (input: ServeTargetInput) => {
     const exchange = exchangeOf(productOf(ctx, input.product), input.target);
-    return { exchange, destination: targetDestination(exchange.product, exchange.target, ctx.root, ctx.resolved(input.env)) };
+    return { exchange, destination: await targetDestination(exchange.product, exchange.target, ctx.root, ctx.resolved(input.env)) };
   };
 
   return {
     /** Decides the files of this run: one, one per value of `splitBy`, or one per `rowsPerFile` rows. */
     async planExport(input: ServeTargetInput): Promise<ExportPlan> {
-      const { exchange, destination } = setting(input);
+      const { exchange, destination } = await setting(input);
       const warehouse = await ctx.warehouse(input.env);
       const served = await ctx.servedQuery(exchange.product.name, input.env);
       const partitions = await planPartitions(warehouse.pool, served, exchange, destination, input.runId, input.env, new Date());
@@ -26,7 +26,7 @@ export function createFileActivities(ctx: ServingContext) {
 
     /** Writes one partition's file, heartbeating rows and bytes; an interrupted attempt leaves no object behind. */
     async exportPartition(input: ServeTargetInput & { partition: PartitionPlan }): Promise<ExportedFile> {
-      const { exchange, destination } = setting(input);
+      const { exchange, destination } = await setting(input);
       const warehouse = await ctx.warehouse(input.env);
       const served = await ctx.servedQuery(exchange.product.name, input.env);
       const activity = Context.current();
@@ -49,7 +49,7 @@ export function createFileActivities(ctx: ServingContext) {
 
     /** Writes the manifest, verifies every file against it, moves `_latest.json`, and records the files. */
     async publishVersion(input: ServeTargetInput & { files: ExportedFile[] }): Promise<{ version: string; consumers: number }> {
-      const { exchange, destination } = setting(input);
+      const { exchange, destination } = await setting(input);
       const warehouse = await ctx.warehouse(input.env);
       const run = await warehouse.meta.getRun(input.runId);
       const manifest = buildManifest(exchange, { runId: input.runId, env: input.env, gitSha: run?.gitSha ?? null, createdAt: new Date() }, input.files, input.checks);
@@ -58,7 +58,7 @@ export function createFileActivities(ctx: ServingContext) {
 
     /** Deletes versions the target's retention no longer keeps (never the current one); returns their run ids. */
     async applyRetention(input: ServeTargetInput): Promise<string[]> {
-      const { exchange, destination } = setting(input);
+      const { exchange, destination } = await setting(input);
       if (!exchange.target.retention) return [];
       return await applyRetention(destination, exchange.target.retention, new Date(), input.env);
     },

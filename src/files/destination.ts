@@ -7,7 +7,6 @@
 import { DestinationError } from './destinations/common.js';
 import type { Destination } from './destinations/types.js';
 import { LocalDestination } from './destinations/local.js';
-import { S3Destination, parseBucketUrl } from './destinations/s3.js';
 
 export { DestinationError, checkKey, checkPrefix } from './destinations/common.js';
 export type { Destination, ObjectInfo, ObjectWrite, WriteOptions } from './destinations/types.js';
@@ -23,9 +22,11 @@ export interface DestinationTarget {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-export function openDestination(target: DestinationTarget, options: { root: string }): Destination {
+/** The destination of a target; the S3 client (a few hundred modules) loads only for an s3:// destination. */
+export async function openDestination(target: DestinationTarget, options: { root: string }): Promise<Destination> {
   const to = target.to.trim();
   if (to.startsWith('s3://')) {
+    const { S3Destination, parseBucketUrl } = await import('./destinations/s3.js');
     return new S3Destination({ ...parseBucketUrl(to), endpoint: target.endpoint, region: target.region, credentials: target.credentials });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) {

@@ -13,7 +13,7 @@ import { durationMs } from '../time/duration.js';
 import { quoteIdent } from '../warehouse/quote.js';
 import type { CheckOutcome, ExportedFile, PartitionPlan } from '../../workflows/types.js';
 import type { Destination } from './destination.js';
-import { exportRows, fileExtension, type Compression } from './formats/index.js';
+import type { Compression } from './formats/index.js';
 import type { ExportColumn } from './formats/types.js';
 import type { Manifest } from './manifest.js';
 import { assertOwnPlace, cleanupIncomplete, consumerLinks, movePointer, verifyVersion, versionPrefix, writeManifest } from './publish.js';
@@ -44,6 +44,11 @@ export function compressionOf(target: FilesTarget): Compression {
   return target.compression ?? (target.format === 'parquet' ? 'snappy' : 'none');
 }
 
+/** The format writers (Parquet, xlsx, …: a hundred-odd modules), loaded when a files target first runs. */
+function formats(): Promise<typeof import('./formats/index.js')> {
+  return import('./formats/index.js');
+}
+
 /** A partition value as it may appear in a file name. */
 function safePart(value: string | null): string {
   if (value === null) return 'null';
@@ -69,6 +74,7 @@ export async function planPartitions(
   now: Date,
 ): Promise<PartitionPlan[]> {
   const { product, target } = exchange;
+  const { fileExtension } = await formats();
   const ext = fileExtension(target.format, compressionOf(target));
   const date = now.toISOString().slice(0, 10);
   const name = (partition: string, part: number) =>
@@ -137,6 +143,7 @@ export async function exportPartition(input: {
   signal?: AbortSignal;
 }): Promise<ExportedFile> {
   const { exchange, destination } = input;
+  const { exportRows } = await formats();
   const upload = destination.write(`${versionPrefix(input.runId)}${input.partition.file}`);
   try {
     const result = await exportRows({

@@ -16,11 +16,11 @@ export function filesTargetOf(product: Product, name: string): FilesTarget {
  * with its credentials read from the environment now (never stored, never logged). A local stand-in for a bucket
  * takes no endpoint or credentials.
  */
-export function targetDestination(product: Product, target: FilesTarget, root: string, env: Pick<ResolvedEnvironment, 'name' | 'production' | 'destinations'>): Destination {
+export async function targetDestination(product: Product, target: FilesTarget, root: string, env: Pick<ResolvedEnvironment, 'name' | 'production' | 'destinations'>): Promise<Destination> {
   const usedBy = `files target ${target.name} of ${product.name}`;
   const place = placeOf(env, target.to);
-  if (place.standIn) return openDestination({ to: place.to }, { root });
-  return openDestination(
+  if (place.standIn) return await openDestination({ to: place.to }, { root });
+  return await openDestination(
     {
       to: place.to,
       ...(target.endpoint !== undefined && { endpoint: target.endpoint }),

@@ -6,6 +6,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { UnavailableError } from '../errors.js';
+import { processAlive } from '../warehouse/embedded.js';
 
 export interface DevLock {
   release(): Promise<void>;
@@ -34,7 +35,7 @@ export async function acquireDevLock(root: string): Promise<DevLock> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = await readHolder(file);
-      if (holder && alive(holder.pid)) {
+      if (holder && processAlive(holder.pid)) {
         throw new UnavailableError(
           `lastmile dev is already running for this project (pid ${holder.pid}, since ${holder.startedAt}). ` +
             'Use that one — `lastmile run`, `status`, `slo` and `sql` work alongside it — or stop it (Ctrl-C in its terminal) and start again.',
@@ -53,14 +54,5 @@ async function readHolder(file: string): Promise<Holder | undefined> {
     return typeof value.pid === 'number' && typeof value.startedAt === 'string' ? { pid: value.pid, startedAt: value.startedAt } : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

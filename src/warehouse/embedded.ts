@@ -49,7 +49,8 @@ const PASSWORD = 'lastmile-embedded';
 
 export { freePort };
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

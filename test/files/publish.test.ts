@@ -34,7 +34,7 @@ let folder: string;
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'lastmile-publish-'));
-  dest = openDestination({ to: './exchange/invoices' }, { root });
+  dest = await openDestination({ to: './exchange/invoices' }, { root });
   folder = path.join(root, 'exchange', 'invoices');
 });
 
@@ -358,18 +358,18 @@ describe('publishing to a local folder', () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
     let message = '';
     try {
-      openDestination({ to: './exchange', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secret } }, { root });
+      await openDestination({ to: './exchange', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secret } }, { root });
     } catch (error) {
       message = (error as Error).message;
     }
     expect(message).toMatch(/is a local folder, so `endpoint` and `credentials` do not apply/);
     expect(message).not.toContain(secret);
     expect(message).not.toContain('AKIAIOSFODNN7EXAMPLE');
-    expect(() => openDestination({ to: 'gs://bucket/x' }, { root })).toThrow(/neither a folder nor an s3:\/\/ bucket URL/);
-    expect(() => openDestination({ to: 'https://user:pw@host/x' }, { root })).toThrow(/^(?!.*pw@).*neither a folder/);
+    await expect(openDestination({ to: 'gs://bucket/x' }, { root })).rejects.toThrow(/neither a folder nor an s3:\/\/ bucket URL/);
+    await expect(openDestination({ to: 'https://user:pw@host/x' }, { root })).rejects.toThrow(/^(?!.*pw@).*neither a folder/);
     // An unwritable folder: the error names it and the key.
     await writeFile(path.join(root, 'blocker'), 'a file where a folder should be');
-    const blocked = openDestination({ to: './blocker/sub' }, { root });
+    const blocked = await openDestination({ to: './blocker/sub' }, { root });
     const write = blocked.write('v=r/a.csv');
     write.stream.end('x');
     await expect(write.done()).rejects.toThrow(/folder .*blocker\/sub: could not write 'v=r\/a\.csv'/);

@@ -59,13 +59,13 @@ afterAll(async () => {
   await server?.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   // Each test publishes under a prefix of its own.
   prefix = `partners/t${++testNumber}`;
-  dest = open({});
+  dest = await open({});
 });
 
-function open(overrides: { credentials?: { accessKeyId: string; secretAccessKey: string }; to?: string; endpoint?: string }): Destination {
+function open(overrides: { credentials?: { accessKeyId: string; secretAccessKey: string }; to?: string; endpoint?: string }): Promise<Destination> {
   return openDestination(
     {
       to: overrides.to ?? `s3://${server.bucket}/${prefix}/`,
@@ -312,8 +312,8 @@ describe('publishing to an S3-compatible bucket', () => {
     const keyId = server.credentials.accessKeyId;
     expect(dest.description).toBe(`s3://exchange/${prefix} (endpoint ${server.endpoint})`);
 
-    const wrongSecret = open({ credentials: { accessKeyId: keyId, secretAccessKey: `${secret.slice(0, -4)}AAAA` } });
-    const wrongKey = open({ credentials: { accessKeyId: 'AKIANOTKNOWN0000', secretAccessKey: secret } });
+    const wrongSecret = await open({ credentials: { accessKeyId: keyId, secretAccessKey: `${secret.slice(0, -4)}AAAA` } });
+    const wrongKey = await open({ credentials: { accessKeyId: 'AKIANOTKNOWN0000', secretAccessKey: secret } });
     const refused = server.refused;
     const failures: Error[] = [];
     for (const destination of [wrongSecret, wrongKey]) {
@@ -340,12 +340,12 @@ describe('publishing to an S3-compatible bucket', () => {
     expect(failures[6]!.message).toMatch(/could not read '_latest\.json': InvalidAccessKeyId/);
     expect(failures[6]!.name).toBe('LastmileInputError');
 
-    const missingBucket = open({ to: 's3://no-such-bucket/x' });
+    const missingBucket = await open({ to: 's3://no-such-bucket/x' });
     await expect(missingBucket.putJson('a.json', {})).rejects.toThrow(/s3:\/\/no-such-bucket\/x .*could not upload 'a\.json': NoSuchBucket.*Create the bucket/);
-    const withUserInfo = open({ endpoint: server.endpoint.replace('http://', 'http://user:hunter2@') });
+    const withUserInfo = await open({ endpoint: server.endpoint.replace('http://', 'http://user:hunter2@') });
     expect(withUserInfo.description).not.toContain('hunter2');
-    expect(() => open({ to: 's3://Bad_Bucket/x' })).toThrow(/does not name a bucket/);
-    expect(() => open({ to: 's3://exchange/a/../b' })).toThrow(/contains '\.\.'/);
+    await expect(open({ to: 's3://Bad_Bucket/x' })).rejects.toThrow(/does not name a bucket/);
+    await expect(open({ to: 's3://exchange/a/../b' })).rejects.toThrow(/contains '\.\.'/);
     expect(() => dest.write('../../escape.csv')).toThrow(/s3:\/\/exchange\/.*: the key "..\/..\/escape.csv" contains '..'/);
   });
 });

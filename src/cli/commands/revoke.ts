@@ -31,7 +31,7 @@ export async function revokeCommand(project: Project, options: RevokeOptions, ou
   }
   const runId = options.version.replace(/^v=/, '');
   const env = resolveEnvironment(project.config, options.env);
-  const destination = targetDestination(product, target, project.root, env);
+  const destination = await targetDestination(product, target, project.root, env);
   const versions = await listVersions(destination);
   if (!versions.some((v) => v.runId === runId)) {
     const listed = [...versions].reverse().map((v) => `v=${v.runId} (${v.createdAt.toISOString().replace('T', ' ').slice(0, 19)} UTC${v.current ? ', current' : ''})`);

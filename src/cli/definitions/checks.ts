@@ -16,10 +16,13 @@ export const checks = defineCommand({
   json: true,
   examples: ['lastmile checks ad_bids --failing', 'lastmile checks partner_invoices --json'],
   async handler({ options, args, root, env, out }) {
+    // the command's modules load while the project does
+    const loading = import('../commands/checks.js');
+    loading.catch(() => undefined);
     const scan = await readableProject(root, out);
     const product = args[0]!;
     if (!knownProduct(scan, product)) throw unknownProduct(scan, product);
-    const { checksCommand } = await import('../commands/checks.js');
+    const { checksCommand } = await loading;
     return await checksCommand(scan.project, { env, product, failing: options.failing, ...(options.run !== undefined && { run: options.run }) }, out);
   },
 });

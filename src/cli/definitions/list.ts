@@ -11,7 +11,7 @@ export const list = defineCommand({
   json: true,
   examples: ['lastmile list', 'lastmile list --json'],
   async handler({ root, out }) {
-    const { listCommand } = await import('../commands/list.js');
-    return listCommand((await readableProject(root, out)).project, out);
+    const [{ listCommand }, scan] = await Promise.all([import('../commands/list.js'), readableProject(root, out)]);
+    return listCommand(scan.project, out);
   },
 });

@@ -18,10 +18,13 @@ export const quarantine = defineCommand({
   examples: ['lastmile quarantine ad_bids', 'lastmile quarantine ad_bids --limit 100 --json'],
   async handler({ options, args, root, env, out }) {
     const limit = positiveInteger(options.limit, 'limit', 'quarantine', 20, 10_000);
+    // the command's modules load while the project does
+    const loading = import('../commands/quarantine.js');
+    loading.catch(() => undefined);
     const scan = await readableProject(root, out);
     const product = args[0]!;
     if (!knownProduct(scan, product)) throw unknownProduct(scan, product);
-    const { quarantineCommand } = await import('../commands/quarantine.js');
+    const { quarantineCommand } = await loading;
     return await quarantineCommand(scan.project, { env, product, limit, ...(options.run !== undefined && { run: options.run }) }, out);
   },
 });

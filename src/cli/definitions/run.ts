@@ -23,6 +23,9 @@ export const run = defineCommand({
   json: true,
   examples: ['lastmile run partner_invoices', 'lastmile run partner_invoices --target monthly_csv --env test'],
   async handler({ options, args, root, env, out }) {
+    // what the run needs loads while the project does: the Temporal SDK and the session's modules
+    const modules = Promise.all([import('../sdk-runtime.js'), import('../../runtime/session.js'), import('../commands/run.js'), import('../signals.js')]);
+    modules.catch(() => undefined);
     const { project, product } = await projectWithProduct(root, args[0]!, out);
     const unknownTargets = (options.target ?? []).filter((t) => !product.serve.some((s) => s.name === t));
     if (unknownTargets.length > 0) {
@@ -30,13 +33,9 @@ export const run = defineCommand({
         `product ${product.name} has no target ${unknownTargets.join(', ')}; its targets are ${product.serve.map((t) => t.name).join(', ') || 'none'}`,
       );
     }
+    const [{ installSdkRuntime }, { openSession }, { runCommand }, { signalExit, watchSignals }] = await modules;
     // the Temporal SDK loads only for the commands that run a worker (it takes a few hundred ms)
-    (await import('../sdk-runtime.js')).installSdkRuntime(out.debug);
-    const [{ openSession }, { runCommand }, { signalExit, watchSignals }] = await Promise.all([
-      import('../../runtime/session.js'),
-      import('../commands/run.js'),
-      import('../signals.js'),
-    ]);
+    installSdkRuntime(out.debug);
     // Ctrl-C from here on stops the command in order (worker, devserver, PostgreSQL), whenever it comes
     const signals = watchSignals();
     const opening = openSession(project, {

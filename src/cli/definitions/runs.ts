@@ -16,9 +16,12 @@ export const runs = defineCommand({
   examples: ['lastmile runs', 'lastmile runs --product ad_bids --limit 5'],
   async handler({ options, root, env, out }) {
     const limit = positiveInteger(options.limit, 'limit', 'runs', 20);
+    // the command's modules load while the project does
+    const loading = import('../commands/runs.js');
+    loading.catch(() => undefined);
     const scan = await readableProject(root, out);
     if (options.product !== undefined && !knownProduct(scan, options.product)) throw unknownProduct(scan, options.product);
-    const { runsCommand } = await import('../commands/runs.js');
+    const { runsCommand } = await loading;
     return await runsCommand(scan.project, { env, limit, ...(options.product !== undefined && { product: options.product }) }, out);
   },
 });

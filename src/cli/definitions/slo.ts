@@ -13,7 +13,8 @@ export const slo = defineCommand({
   json: true,
   examples: ['lastmile slo', 'lastmile slo --product returns_by_supplier'],
   async handler({ options, root, env, out }) {
-    const { sloCommand } = await import('../commands/slo.js');
-    return await sloCommand((await readableProject(root, out)).project, { env, ...(options.product !== undefined && { product: options.product }) }, out);
+    // the command's modules load while the project does
+    const [{ sloCommand }, scan] = await Promise.all([import('../commands/slo.js'), readableProject(root, out)]);
+    return await sloCommand(scan.project, { env, ...(options.product !== undefined && { product: options.product }) }, out);
   },
 });

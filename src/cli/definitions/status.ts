@@ -11,7 +11,8 @@ export const status = defineCommand({
   json: true,
   examples: ['lastmile status', 'lastmile status --env prod --json'],
   async handler({ root, env, out }) {
-    const { statusCommand } = await import('../commands/status.js');
-    return await statusCommand((await readableProject(root, out)).project, env, out);
+    // the command's modules load while the project does
+    const [{ statusCommand }, scan] = await Promise.all([import('../commands/status.js'), readableProject(root, out)]);
+    return await statusCommand(scan.project, env, out);
   },
 });
