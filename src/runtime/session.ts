@@ -10,6 +10,7 @@ import { ALL_TARGETS, runKeyOf, runSearchAttributes, workflowId } from '../tempo
 import { resolveTemporal, type TemporalTarget } from '../temporal/resolve.js';
 import { createLastmileWorker } from '../temporal/worker.js';
 import type { RunSummary, RunTrigger, ServeProductInput } from '../../workflows/types.js';
+import type { RunRecord } from '../meta/types.js';
 import { closeInterruptedRuns } from './interrupted.js';
 import { ServingContext } from './serving-context.js';
 import type { Project } from './project.js';
@@ -28,6 +29,8 @@ export interface Session {
   client: Client;
   context: ServingContext;
   worker?: { worker: Worker; connection: NativeConnection; running: Promise<void> };
+  /** runs an earlier process left `running` whose workflows still run: this session's workers finish them */
+  resuming: RunRecord[];
   /**
    * Resolves, with the cause, when the session stops serving on its own: its worker failed or stopped unasked, or
    * the Temporal server it started went away. Never resolves once `close()` was called. A command that serves until
@@ -138,7 +141,7 @@ export async function openSession(project: Project, options: SessionOptions): Pr
     }
     const never = new Promise<Error>(() => undefined);
     const failed = Promise.race(failures).then((error) => (closing ? never : error));
-    return { project, env, warehouse, temporal, connection, client, context, worker, failed, close };
+    return { project, env, warehouse, temporal, connection, client, context, worker, resuming: interrupted.resuming, failed, close };
   } catch (error) {
     await close();
     throw error;

@@ -58,6 +58,25 @@ async function until<T>(work: Promise<T>, session: Session, signals: SignalWatch
   ]);
 }
 
+/** How long `dev --once` waits for the runs an earlier process left behind: a lost activity is retried after its heartbeat timeout. */
+const RESUMED_WAIT_MS = 120_000;
+
+/**
+ * `--once` ends the round with the interrupted runs this session resumed: their workflows finish on this worker
+ * (each records its own end), or, past the wait, are left for the next start to finish — said so.
+ */
+async function awaitResumed(session: Session, out: Output): Promise<void> {
+  if (session.resuming.length === 0) return;
+  out.note(`waiting for the ${session.resuming.length} interrupted run${session.resuming.length === 1 ? '' : 's'} this start resumed (${session.resuming.map((r) => r.product).join(', ')})…`);
+  let timer: NodeJS.Timeout | undefined;
+  const waited = await Promise.race([
+    Promise.allSettled(session.resuming.map((run) => session.client.workflow.getHandle(run.workflowId!, run.runId).result())).then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), RESUMED_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!waited) out.note(`the resumed runs did not finish within ${RESUMED_WAIT_MS / 1000} s; their workflows go on, and the next start finishes or closes them`);
+}
+
 /** Deploys, runs the first round, then (without --once) serves on schedule; resolves only with --once. */
 async function serve(session: Session, project: Project, options: { once: boolean }, out: Output, started: number): Promise<number> {
   const products = [...project.products.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -114,7 +133,10 @@ async function serve(session: Session, project: Project, options: { once: boolea
         `Temporal: ${session.temporal.address} (namespace ${session.temporal.namespace}); runs recorded in ${session.warehouse.description}.`,
     );
   }
-  if (options.once) return failed.length === 0 ? EXIT.ok : EXIT.failed;
+  if (options.once) {
+    await awaitResumed(session, out);
+    return failed.length === 0 ? EXIT.ok : EXIT.failed;
+  }
   out.note(servingLine(deployed));
   reportScheduledRuns(session, out);
   return await new Promise<number>(() => undefined);
