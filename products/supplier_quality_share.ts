@@ -36,9 +36,19 @@ export default defineProduct({
     share({
       name: 'supplier_portal',
       to: 'suppliers',
+      // each supplier reads only its own lots; its contact e-mail is redacted
       rowFilter: 'supplier_id',
       mask: ['pii'],
+      consumers: [
+        'SUP-001', 'SUP-002', 'SUP-003', 'SUP-004', 'SUP-005', 'SUP-006', 'SUP-007', 'SUP-008', 'SUP-009', 'SUP-010',
+        'SUP-011', 'SUP-012', 'SUP-013', 'SUP-014', 'SUP-015', 'SUP-016', 'SUP-017', 'SUP-018', 'SUP-019', 'SUP-020',
+        // the internal quality analysts: every supplier's lots, the e-mail as a keyed hash (joinable, not readable)
+        { id: 'quality_analysts', tenant: null, mask: { pii: 'hash' } },
+      ],
+      // access lasts 30 days after the last run that served it; a consumer that reads nothing for 90 days loses it;
+      // the owner is told 7 days ahead of either
       expiresAfter: '30d',
+      sunsetAfter: '90d',
       schedule: { cron: '30 4 * * *', timezone: 'Europe/Berlin' },
     }),
   ],

@@ -1,5 +1,6 @@
-import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { DashboardActivities } from '../activities/dashboards/dashboard-activities.js';
+import type { SharingActivities } from '../activities/sharing/sharing-activities.js';
 import { failureMessage } from './failure.js';
 import type { ObjectRefreshed, RefreshPlan, ServeTargetInput, TargetResult } from './types.js';
 import { INPUT_ERROR } from './errors.js';
@@ -12,6 +13,12 @@ const NON_RETRYABLE = [INPUT_ERROR, 'LastmileRefreshError', 'LastmileBiRejected'
 const dashboards = proxyActivities<DashboardActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const sharing = proxyActivities<SharingActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [INPUT_ERROR] },
 });
 
 // A refresh may run long; its heartbeats tell Temporal the worker is alive, so a killed worker is noticed within the
@@ -31,7 +38,18 @@ const refresher = proxyActivities<DashboardActivities>({
 export async function dashboardRefresh(input: ServeTargetInput): Promise<TargetResult> {
   const plan = await dashboards.planRefresh(input);
   const refreshed = await refreshInOrder(plan, (object) => refresher.refreshDashboardObject({ ...input, object }));
-  const stillRead = await dashboards.dropReplacedObjects(input);
+  let stillRead = await dashboards.dropReplacedObjects(input);
+  let shares: string | undefined;
+  if (stillRead.length > 0 && patched('share-views-follow-rebuilds')) {
+    // a data share's views read the replaced relation: the share reconcile makes them again on the rebuilt one (in one
+    // transaction, their grants with them), and then the replaced relation can go
+    try {
+      shares = (await sharing.reconcileShares({ env: input.env, runId: input.runId })).summary;
+      stillRead = await dashboards.dropReplacedObjects(input);
+    } catch (error) {
+      shares = `the data shares reading these objects were not moved onto the rebuilt ones (${failureMessage(error)}); they keep reading the replaced ones until their next run`;
+    }
+  }
   const told = await Promise.all(
     plan.tools.map((tool) => (tool.async ? awaitRefresh(input, tool) : dashboards.notifyBiTool({ ...input, tool: tool.index }))),
   );
@@ -44,6 +62,7 @@ export async function dashboardRefresh(input: ServeTargetInput): Promise<TargetR
     ...(plan.notCalled ?? []).map((tool) => `${tool.name}: not called — ${tool.reason}`),
     ...(measured.latency ? [`queries p95 ${Object.entries(measured.latency).map(([name, q]) => `${name} ${q.p95Ms} ms`).join(', ')}`] : []),
     ...(measured.dataAge ? [`newest ${measured.dataAge.column} ${measured.dataAge.newest}`] : []),
+    ...(shares !== undefined ? [`shares: ${shares}`] : []),
     ...stillRead.map((kept) => `kept ${kept.relation}: ${kept.readBy.join(', ')} still read it; recreate them on the refreshed object`),
   ];
   return {

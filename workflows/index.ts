@@ -3,3 +3,5 @@ export { serveProduct } from './serve-product.js';
 export { sloMonitor, runFinishedSignal } from './slo-monitor.js';
 export { fileExchange } from './file-exchange.js';
 export { dashboardRefresh } from './dashboard-refresh.js';
+export { dataSharing } from './data-sharing.js';
+export { shareExpiry, sharesChangedSignal } from './share-expiry.js';

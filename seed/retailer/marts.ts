@@ -38,6 +38,13 @@ const LEAD_MODEL = `interval '24 hours', ${FIRST_RUN}`;
 /** The bid model runs every 4 hours: 00:00, 04:00, 08:00 … UTC. */
 const BID_MODEL = `interval '4 hours', ${ANCHOR}`;
 
+/**
+ * The offset at `at`, as SQL. clock_cutoff writes it out rather than calling clock_offset: a function the marts call
+ * runs with the rights of whoever reads them, and a shared view's reader (a supplier's role) may not look up anything
+ * in the marts schema.
+ */
+const OFFSET_AT = `make_interval(hours => 168 * greatest(0, ceil((extract(epoch from date_trunc('day', at, 'UTC')) - ${ANCHOR_EPOCH}) / 604800.0))::int)`;
+
 /*
  * Offsets are made of hours, not days: `timestamptz + interval '7 days'` keeps the wall-clock time of the session
  * time zone, which moves an instant by an hour across a daylight-saving change; hours are exact.
@@ -46,14 +53,14 @@ export const MARTS_DDL = `
 create or replace function marts.clock_offset(at timestamptz default now()) returns interval
 language sql stable parallel safe
 as $$
-  select make_interval(hours => 168 * greatest(0, ceil((extract(epoch from date_trunc('day', at, 'UTC')) - ${ANCHOR_EPOCH}) / 604800.0))::int)
+  select ${OFFSET_AT}
 $$;
 comment on function marts.clock_offset(timestamptz) is 'How far the marts move the stored times forward: whole weeks, enough to carry the seed anchor to today (00:00 UTC); 0 before the anchor day.';
 
 create or replace function marts.clock_cutoff(at timestamptz default now()) returns timestamptz
 language sql stable parallel safe
 as $$
-  select greatest(date_trunc('day', at, 'UTC'), ${ANCHOR}) - marts.clock_offset(at)
+  select greatest(date_trunc('day', at, 'UTC'), ${ANCHOR}) - ${OFFSET_AT}
 $$;
 comment on function marts.clock_cutoff(timestamptz) is 'The stored instant the marts show as today 00:00 UTC: rows from it on lie in the future and are left out.';
 

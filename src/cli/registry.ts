@@ -1,5 +1,6 @@
 /** Every command of the `lastmile` CLI, in the order `lastmile --help` lists them. */
 import type { CommandDefinition } from './command.js';
+import { access, share, usage } from './definitions/access.js';
 import { checks } from './definitions/checks.js';
 import { dev } from './definitions/dev.js';
 import { devserver } from './definitions/devserver.js';
@@ -15,7 +16,7 @@ import { validate } from './definitions/validate.js';
 import { warehouse } from './definitions/warehouse.js';
 import { worker } from './definitions/worker.js';
 
-export const COMMANDS: readonly CommandDefinition[] = [dev, validate, list, run, status, runs, checks, quarantine, slo, revoke, sql, warehouse, worker, devserver];
+export const COMMANDS: readonly CommandDefinition[] = [dev, validate, list, run, status, runs, checks, quarantine, slo, access, share, usage, revoke, sql, warehouse, worker, devserver];
 
 export function commandNamed(name: string): CommandDefinition | undefined {
   return COMMANDS.find((command) => command.name === name);

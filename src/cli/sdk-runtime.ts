@@ -1,4 +1,5 @@
 import { DefaultLogger, Runtime, type RuntimeOptions } from '@temporalio/worker';
+import { SERVING_WORKFLOWS } from '../../workflows/kinds.js';
 
 /**
  * How the CLI installs the Temporal SDK's runtime: lastmile owns SIGINT/SIGTERM (src/cli/signals.ts), and every SDK
@@ -22,7 +23,7 @@ export function installSdkRuntime(debug: boolean): void {
  * The SDK's log: everything with its details under --debug; otherwise warnings and errors as one line each (a failed
  * run's activity errors come back in its summary, without the SDK's stack traces). Both on stderr.
  */
-const RUN_WORKFLOWS = new Set(['serveProduct', 'fileExchange', 'dashboardRefresh']);
+const RUN_WORKFLOWS = new Set(['serveProduct', ...Object.values(SERVING_WORKFLOWS)]);
 
 function sdkLogger(debug: boolean): DefaultLogger {
   if (debug) return new DefaultLogger('INFO'); // DefaultLogger's own output goes to stderr

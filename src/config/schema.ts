@@ -111,6 +111,7 @@ const environment = strict(
   {
     warehouse: warehouse.default({ schemas: {} }),
     destinations: z.record(place("a place products declare, e.g. 's3://exchange/'"), place("this environment's place, e.g. 's3://exchange-test/'")).default({}),
+    sharing: strict({ salt: secretRef.optional() }, "{ salt: secret('SHARE_SALT') }").optional(),
     temporal: temporal.default({}),
     alerts: alerts.default({ log: true }),
     monitor: monitor.default({ interval: MONITOR_INTERVAL }),

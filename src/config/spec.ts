@@ -45,8 +45,14 @@ export interface MonitorSpec {
   readonly interval?: DurationText;
 }
 
+/** How the environment's data shares work: the salt of keyed-hash masks (`secret(...)`, one per environment). */
+export interface SharingSpec {
+  readonly salt?: SecretRef;
+}
+
 export interface EnvironmentSpec {
   readonly warehouse?: WarehouseSpec;
+  readonly sharing?: SharingSpec;
   /**
    * Where this environment writes what products declare: a declared place, or the start of one (a folder such as
    * `'./exchange/'`, a bucket URL such as `'s3://exchange/'`, a BI tool's URL) → this environment's own place; the
@@ -98,6 +104,7 @@ export interface Config<E extends string = string> {
 export interface Environment {
   readonly warehouse: { readonly urlEnv?: string; readonly schemas: Readonly<Record<string, string>> };
   readonly destinations: Readonly<Record<string, string>>;
+  readonly sharing?: SharingSpec;
   readonly temporal: TemporalSpec;
   readonly alerts: EnvironmentAlerts;
   readonly monitor: { readonly interval: DurationText };

@@ -4,6 +4,8 @@ import { dashboardProblems } from './dashboard-rules.js';
 import type { Problem } from './problems.js';
 import { fieldPath } from './problems.js';
 import { at, isRecord } from './raw.js';
+import { namedParameters } from '../text/named-parameters.js';
+import { snakeId } from '../text/snake.js';
 import { didYouMean, listOf } from '../text/suggest.js';
 
 /**
@@ -91,9 +93,53 @@ export function referenceProblems(raw: unknown, file?: string): Problem[] {
         requireColumn(at(target, 'splitBy'), [...path, 'splitBy']);
         for (const problem of filesProblems(target)) add([...path, ...problem.path], problem.message, problem.fix);
         break;
-      case 'share':
-        requireColumn(at(target, 'rowFilter'), [...path, 'rowFilter']);
+      case 'share': {
+        const rowFilter = at(target, 'rowFilter');
+        if (typeof rowFilter === 'string') requireColumn(rowFilter, [...path, 'rowFilter']);
+        const maskKeys = (mask: unknown, maskPath: (string | number)[]) => {
+          if (!isRecord(mask)) return;
+          for (const key of Object.keys(mask)) if (key !== 'public' && key !== 'internal' && key !== 'pii') requireColumn(key, [...maskPath, key]);
+        };
+        maskKeys(at(target, 'mask'), [...path, 'mask']);
+        const consumers = asArray(at(target, 'consumers'));
+        const ids = consumers.flatMap((consumer, consumerIndex) => {
+          const id = typeof consumer === 'string' ? consumer : at(consumer, 'id');
+          return typeof id === 'string' ? [{ name: snakeId(id), index: consumerIndex, id }] : [];
+        });
+        reportDuplicates(ids, (entry, first) =>
+          add([...path, 'consumers', entry.index], `consumer '${entry.id}' is listed twice (or reads as the same name as consumers[${first.index}])`, 'list each consumer once; ids that differ only in case or punctuation name the same view and role'),
+        );
+        const productName = at(raw, 'name');
+        for (const entry of ids) {
+          // PostgreSQL cuts longer identifiers silently: two consumers could end up one view
+          const view = `${typeof productName === 'string' ? productName : ''}__${entry.name}`;
+          if (Buffer.byteLength(view) > 63) {
+            add([...path, 'consumers', entry.index], `the view name ${view} is longer than PostgreSQL's 63 bytes`, 'shorten the consumer id (or the product name)');
+          }
+        }
+        const where = isRecord(rowFilter) ? at(rowFilter, 'where') : undefined;
+        consumers.forEach((consumer, consumerIndex) => {
+          if (typeof where === 'string') {
+            // every :name of the predicate must be one of the consumer's values (a typo would otherwise fail at run time)
+            const known = new Set(['id', ...(isRecord(consumer) && at(consumer, 'tenant') !== undefined && at(consumer, 'tenant') !== null ? ['tenant'] : []), ...(isRecord(consumer) && isRecord(at(consumer, 'attributes')) ? Object.keys(at(consumer, 'attributes') as object) : [])]);
+            for (const name of new Set(namedParameters(where))) {
+              if (known.has(name)) continue;
+              add(
+                [...path, 'consumers', consumerIndex],
+                `the rowFilter uses :${name}, which consumer ${typeof consumer === 'string' ? consumer : String(at(consumer, 'id'))} does not define`,
+                `give it attributes: { ${name}: ... } (its values: ${[...known].map((k) => `:${k}`).join(', ')})`,
+              );
+            }
+          }
+          if (!isRecord(consumer)) return;
+          requireColumns(at(consumer, 'columns'), [...path, 'consumers', consumerIndex, 'columns']);
+          maskKeys(at(consumer, 'mask'), [...path, 'consumers', consumerIndex, 'mask']);
+          if (at(consumer, 'tenant') !== undefined && rowFilter === undefined) {
+            add([...path, 'consumers', consumerIndex, 'tenant'], 'a tenant is set but the share has no rowFilter', "add rowFilter: '<tenant column>' to the share, or remove tenant");
+          }
+        });
         break;
+      }
       case 'dashboard': {
         const objects = asArray(at(target, 'objects'));
         reportDuplicates(namedEntries(objects), (entry, first) =>

@@ -64,19 +64,57 @@ export interface FilesTarget<C extends string = string> extends TargetBase, Obje
   readonly retention?: Retention;
 }
 
-/** Data sharing: read grants on the product for named consumers. */
+/** How a shared column is masked; see src/sharing/masks.ts. */
+export type MaskMethod = 'hash' | 'redact' | 'null' | { readonly truncate: 'day' | 'week' | 'month' | 'year' } | { readonly keepLast: number };
+
+/**
+ * Which columns are masked, and how: a list of classifications (their columns redacted), or classifications and
+ * column names mapped to a method — a column named wins over its classification.
+ */
+export type MaskSpec<C extends string = string> = readonly Classification[] | { readonly [K in Classification | C]?: MaskMethod };
+
+/** One consumer of a share: who it is, which role reads for it, and what it may see. */
+export interface ShareConsumerSpec<C extends string = string> {
+  /** Its id, e.g. a supplier code `SUP-001`. */
+  readonly id: string;
+  /** The database role its grants go to; default `<to>_<id>` (made NOLOGIN in the embedded warehouse). */
+  readonly role?: string;
+  /** The value of the row filter's column it sees; default its id; `null`: every row. */
+  readonly tenant?: string | null;
+  /** Values a `rowFilter: { where }` predicate refers to as `:name` (`:id` and `:tenant` are always there). */
+  readonly attributes?: { readonly [name: string]: string | number | boolean };
+  /** Only these contract columns (default all). */
+  readonly columns?: readonly C[];
+  /** Its own masks instead of the target's. */
+  readonly mask?: MaskSpec<C>;
+  /** When its access ends: a date (`'2027-03-31'`) or a duration from its first grant (`'90d'`). */
+  readonly expires?: string;
+}
+
+/** Data sharing: read-only, least-privilege views of the product for named consumers. */
 export interface ShareTarget<C extends string = string> extends TargetBase {
   readonly kind: 'share';
-  /** Who receives the grants, e.g. `suppliers` or `finance_team`. */
+  /** The share's schema in the warehouse (a logical name, mapped per environment), e.g. `suppliers`. */
   readonly to: string;
-  /** The consumers' ids; with `rowFilter` each sees only the rows whose column equals its id. */
-  readonly consumers?: readonly string[];
-  /** Row-level filtering: each consumer sees only rows where this column equals its id. */
-  readonly rowFilter?: C;
-  /** Columns of these classifications are masked for consumers. */
-  readonly mask?: readonly Classification[];
-  /** Grants expire after this long unless renewed by the next run. */
+  /** The consumers: ids, or entries with their role, tenant, columns, masks and expiry. */
+  readonly consumers?: readonly (string | ShareConsumerSpec<C>)[];
+  /**
+   * Row-level filtering: each consumer sees only rows where this column equals its tenant (default its id), or
+   * only rows where a predicate over the source's columns holds, its `:name`s taken from the consumer.
+   */
+  readonly rowFilter?: C | { readonly where: string };
+  /** Masked columns: by classification or by column, each with a method (a list of classifications redacts). */
+  readonly mask?: MaskSpec<C>;
+  /** Access lasts this long after the last run that served the share (each run renews it); then it is revoked. */
   readonly expiresAfter?: DurationText;
+  /**
+   * A consumer that has not read its view for this long (since its first grant or its last read, as the warehouse's
+   * `pg_stat_statements` reports) loses its access, its owner told `noticeBefore` ahead. Never applied while usage
+   * is unknown.
+   */
+  readonly sunsetAfter?: DurationText;
+  /** The owner is told this long before an access expires or is sunset (default `7d`). */
+  readonly noticeBefore?: DurationText;
 }
 
 /**

@@ -43,7 +43,8 @@ export function embeddedDataDir(root: string): string {
 }
 
 const USER = 'postgres';
-const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'];
+// pg_stat_statements: who reads the data shares (src/sharing/usage.ts)
+const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on', '-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.max=20000'];
 // Local-only superuser password of the embedded server. It never leaves the machine and is not a user secret.
 const PASSWORD = 'lastmile-embedded';
 

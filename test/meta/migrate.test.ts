@@ -47,6 +47,7 @@ describe('migrate', () => {
       'quarantine',
       'runs',
       'schema_migrations',
+      'share_grants',
       'sli_measurements',
       'sync_state',
       'target_runs',

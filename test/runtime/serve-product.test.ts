@@ -51,7 +51,7 @@ const SHARED = productModule({
     { name: 'sku', type: 'text' },
     { name: 'units', type: 'integer' },
   ],
-  serve: ["share({ name: 'partner_view', to: 'partners', schedule: { cron: '30 4 * * *', timezone: 'UTC' } })"],
+  serve: ["reverseEtl({ name: 'partner_view', destination: { type: 'http', url: 'https://crm.example.com/api' }, key: 'sku', mapping: { id: 'sku' }, schedule: { cron: '30 4 * * *', timezone: 'UTC' } })"],
 });
 
 describe('the lastmile runtime', () => {
@@ -231,7 +231,7 @@ describe('the lastmile runtime', () => {
     it('a scheduled target this version cannot serve gets no schedule, and says why', async () => {
       const changes = await deploy('unserved', [product('shared_widgets')]);
       expect(changes).toEqual([
-        expect.objectContaining({ scheduleId: 'lastmile/unserved/shared_widgets/partner_view', action: 'unservable', reason: "this version of lastmile cannot serve 'share' targets yet" }),
+        expect.objectContaining({ scheduleId: 'lastmile/unserved/shared_widgets/partner_view', action: 'unservable', reason: "this version of lastmile cannot serve 'reverseEtl' targets yet" }),
       ]);
       expect(await listIds('lastmile/unserved/')).toEqual([]);
     });

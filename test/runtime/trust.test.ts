@@ -81,7 +81,7 @@ const UNSERVED = productModule({
   source: ORDERS,
   columns: COLUMNS,
   key: ['order_id'],
-  serve: ["share({ name: 'partner_view', to: 'partners', consumers: ['p1'] })"],
+  serve: ["reverseEtl({ name: 'partner_view', destination: { type: 'http', url: 'https://crm.example.com/api' }, key: 'order_id', mapping: { id: 'order_id' } })"],
   extra: `checks: [check.notNull('order_id')],
   slo: { availability: 0.99, freshness: '1h', window: '7d' },`,
 });
@@ -153,7 +153,7 @@ describe('checks and SLIs in every run', () => {
     const handle = await startRun(session, product('unserved_orders'), { trigger: 'dev' });
     const summary = await runResult(handle);
     expect(summary.status).toBe('incomplete');
-    expect(summary.error).toMatch(/not every target was served: partner_view \(this version of lastmile cannot serve 'share' targets yet\)/);
+    expect(summary.error).toMatch(/not every target was served: partner_view \(this version of lastmile cannot serve 'reverseEtl' targets yet\)/);
     expect(summary.targets.map((t) => [t.name, t.status])).toEqual([['partner_view', 'skipped']]);
     const failure = await handle.result().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);

@@ -56,14 +56,73 @@ const filesTarget = strict({
   retention: strict({ keepLast: positiveInt(12).optional(), keepDays: positiveInt(90).optional() }, '{ keepLast: 12 }').optional(),
 });
 
+const TRUNCATE_UNITS = ['day', 'week', 'month', 'year'] as const;
+const maskMethod = z.union(
+  [
+    z.enum(['hash', 'redact', 'null']),
+    strict({ truncate: z.enum(TRUNCATE_UNITS) }, "{ truncate: 'month' }"),
+    strict({ keepLast: z.number().int().min(0).max(64) }, '{ keepLast: 4 }'),
+  ],
+  { error: (issue) => say(`${shown(issue.input)} is not a mask`, "use 'hash', 'redact', 'null', { truncate: 'month' } or { keepLast: 4 }") },
+);
+/** `['pii']`, or `{ pii: 'hash', contact_email: { keepLast: 4 } }`: classifications and column names to a method. */
+const maskSpec = z.union([z.array(classification), z.record(z.string(), maskMethod)], {
+  error: (issue) => {
+    // a map with one bad method: name the column and the method rather than the whole mask
+    const input: unknown = issue.input;
+    if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+      const bad = Object.entries(input).find(([, method]) => !maskMethod.safeParse(method).success);
+      if (bad) return say(`${shown(bad[1])} is not a mask (for '${bad[0]}')`, "use 'hash', 'redact', 'null', { truncate: 'month' } or { keepLast: 4 }");
+    }
+    return say("'{field}' is not a mask list", "write mask: ['pii'] (redacted) or mask: { pii: 'hash', contact_email: { keepLast: 4 } }");
+  },
+});
+/** A date `YYYY-MM-DD` or a duration such as `90d`. */
+const expiry = z.string(expects("a date such as '2027-03-31' or a duration such as '90d'")).refine(
+  (value) => (/^\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?$/.test(value) && !Number.isNaN(Date.parse(value))) || duration.safeParse(value).success,
+  { error: (issue) => say(`${shown(issue.input)} is neither a date nor a duration`, "write a date such as '2027-03-31' or a duration such as '90d' (from the first grant)") },
+);
+const consumerId = z
+  .string(expects("a consumer id such as 'SUP-001'"))
+  .refine((value) => value.trim() !== '' && value.length <= 40 && !/[\u0000-\u001f]/.test(value), {
+    error: say("'{field}' is not a usable consumer id", 'use 1 to 40 printable characters, e.g. SUP-001'),
+  });
+const roleName = z.string(expects("a database role such as 'acme_reader'")).regex(/^[A-Za-z_][A-Za-z0-9_$]{0,55}$/, {
+  error: (issue) => say(`${shown(issue.input)} is not a plain role name`, 'use letters, digits and underscores, starting with a letter (at most 56 characters)'),
+});
+const shareConsumer = z.union(
+  [
+    consumerId,
+    strict(
+      {
+        id: consumerId,
+        role: roleName.optional(),
+        tenant: z.union([z.string(), z.null()]).optional(),
+        attributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])).optional(),
+        columns: z.array(columnName).min(1).optional(),
+        mask: maskSpec.optional(),
+        expires: expiry.optional(),
+      },
+      "{ id: 'SUP-001', role: 'sup_001_reader', expires: '90d' }",
+    ),
+  ],
+  { error: () => say("'{field}' is not a consumer", "write a consumer id such as 'SUP-001' or { id: 'SUP-001', role: '...', columns: [...] }") },
+);
+
 const shareTarget = strict({
   kind: z.literal('share'),
   ...targetBase,
-  to: text("who receives the grants, e.g. 'suppliers'"),
-  consumers: z.array(text("a consumer id such as 'SUP-001'")).min(1).optional(),
-  rowFilter: columnName.optional(),
-  mask: z.array(classification).optional(),
+  to: z.string(expects("the share's schema, e.g. 'suppliers'")).regex(/^[a-z_][a-z0-9_]{0,40}$/, {
+    error: (issue) => say(`${shown(issue.input)} is not a schema name for the share`, "use lower-case letters, digits and underscores, e.g. 'suppliers'"),
+  }),
+  consumers: z.array(shareConsumer).min(1).optional(),
+  rowFilter: z
+    .union([columnName, strict({ where: text("a predicate over the source's columns such as 'region = :region'") }, "{ where: 'region = :region' }")])
+    .optional(),
+  mask: maskSpec.optional(),
   expiresAfter: duration.optional(),
+  sunsetAfter: duration.optional(),
+  noticeBefore: duration.optional(),
 });
 
 const httpDestination = strict({

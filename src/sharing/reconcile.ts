@@ -1,0 +1,431 @@
+/**
+ * Makes an environment's shares what the products declare, in one transaction, one reconcile at a time per
+ * database: creates the owner and consumer roles (NOLOGIN; a real warehouse's consumer roles must exist), the share
+ * schemas and one security-barrier view per consumer; grants exactly what is declared and revokes whatever else it
+ * finds on what lastmile owns — a grant added by hand is revoked, one revoked by hand restored; drops the views of
+ * consumers removed or expired. Every grant and revoke goes to `lastmile.grants_ledger`. Nothing that already is as
+ * declared is touched: a re-apply without changes issues no DDL at all.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { InputError } from '../errors.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../warehouse/quote.js';
+import { key, readCatalog, SCHEMA_MARK, viewComment, type Catalog } from './catalog.js';
+import { PRIVATE_SCHEMA } from './names.js';
+import { grantKey, type ConsumerPlan, type GrantHistory, type SharePlan } from './plan.js';
+import { loadGrantHistory, recordGrantState, refreshSunsets } from './grant-state.js';
+import { countOwnReads, ensureUsageTracking, grantedViews, sampleUsage, untrackedHere } from './usage.js';
+
+export const LOCK = 'lastmile-share-reconcile';
+const BATCH = 200;
+const PROBE_BATCH = 100;
+
+export interface ShareChange {
+  action: 'create role' | 'create schema' | 'create view' | 'replace view' | 'drop view' | 'grant' | 'revoke' | 'grant owner';
+  object: string;
+  grantee?: string;
+  privileges?: string[];
+  /** why: declared, drift (changed by hand), expired, removed */
+  reason: string;
+  consumer?: string;
+  product?: string;
+  target?: string;
+}
+
+export interface ReconcileResult {
+  changes: ShareChange[];
+  /** DDL statements issued (0 when everything already was as declared) */
+  ddl: number;
+  /** the consumers whose view was read through their role (the ones changed) where the statistics counted it */
+  probed: ConsumerPlan[];
+  plan: SharePlan;
+  /** whether usage could be sampled (pg_stat_statements), and why not */
+  usage: { known: boolean; reason?: string };
+}
+
+export interface ReconcileOptions {
+  env: string;
+  /** the warehouse is lastmile's embedded one: consumer roles may be created (NOLOGIN) */
+  embedded: boolean;
+  /** the salt of keyed-hash masks (from a secret); without it, a random salt is made once per environment */
+  salt?: string;
+  runId?: string;
+  /** the target a run is serving now: its consumers' access is renewed (`expiresAfter` counts from now) */
+  renew?: { product: string; target: string };
+  /** only compute and return the changes (`lastmile share plan`) */
+  dryRun?: boolean;
+  /** the time expiries and sunsets are judged at (default now) */
+  now?: Date;
+}
+
+/** What the plan needs to know of the warehouse. */
+export interface PlanContext {
+  history: GrantHistory;
+  /** `product/target` of the share targets served at least once (and the one being served now) */
+  served: ReadonlySet<string>;
+  /** where pgcrypto's hmac is (or will be, once the reconcile installs it) */
+  cryptoSchema: string;
+}
+
+/** Serialized per database: concurrent runs of share targets apply one after the other. */
+export async function reconcileShares(pool: pg.Pool, makePlan: (context: PlanContext) => SharePlan, options: ReconcileOptions): Promise<ReconcileResult> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+    // lastmile's statements (thousands of DDL in a first apply, the probes through consumers' roles) stay out of
+    // pg_stat_statements where it may say so: they would evict the consumers' own entries, which usage is read from
+    const untracked = await untrackedHere(client);
+    const tracking = options.dryRun ? 0 : await ensureUsageTracking(client, options.embedded);
+    const now = options.now ?? new Date();
+    const usage = await sampleUsage(client, options.env, await grantedViews(client, options.env), now);
+    const history = await loadGrantHistory(client, options.env);
+    const found = await client.query<{ schema: string }>(`select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'`);
+    const served = new Set(
+      (await client.query<{ t: string }>(`select distinct product || '/' || target as t from lastmile.share_grants where env = $1`, [options.env])).rows.map((r) => r.t),
+    );
+    if (options.renew) served.add(`${options.renew.product}/${options.renew.target}`);
+    const plan = makePlan({ history, served, cryptoSchema: found.rows[0]?.schema.replace(/^"|"$/g, '') ?? PRIVATE_SCHEMA });
+    const result = await apply(client, plan, options, untracked);
+    result.ddl += tracking;
+    if (options.dryRun) await client.query('rollback');
+    else {
+      await recordGrantState(client, options.env, plan, history, new Set(options.renew ? [`${options.renew.product}/${options.renew.target}`] : []));
+      // the probe read each view through its consumer's role: not the consumer's use
+      await countOwnReads(client, options.env, result.probed.map((c) => ({ product: c.product, target: c.target, consumer: c.consumer, statements: 1 })));
+      // a first grant's baseline (what its statistics say now), then every sunset from the usage as sampled
+      await sampleUsage(client, options.env, await grantedViews(client, options.env), now);
+      await refreshSunsets(client, options.env, plan);
+      await client.query('commit');
+    }
+    return { ...result, plan, usage };
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function apply(client: pg.ClientBase, plan: SharePlan, options: ReconcileOptions, untracked: boolean): Promise<Omit<ReconcileResult, 'plan' | 'usage'>> {
+  const changes: ShareChange[] = [];
+  let ddl = 0;
+  // Statements are sent one by one, except in the views section, which reads nothing: there they go in batches of
+  // up to BATCH statements per round trip (a first apply of 10,000 views is 40,000 statements).
+  let batch: string[] | undefined;
+  const flush = async (): Promise<void> => {
+    if (!batch || batch.length === 0) return;
+    const text = batch.join(';\n');
+    batch = [];
+    await client.query(text);
+  };
+  const run = async (text: string, change?: ShareChange): Promise<void> => {
+    if (change) changes.push(change);
+    if (options.dryRun) return;
+    ddl += 1;
+    if (!batch) return void (await client.query(text));
+    batch.push(text);
+    if (batch.length >= BATCH) await flush();
+  };
+  const consumerRoles = [...new Set(plan.consumers.map((c) => c.role))];
+  const catalog = await readCatalog(client, [...plan.schemas.keys()], [plan.ownerRole, ...consumerRoles]);
+  // grants lastmile made and has not revoked: one the catalog lacks was revoked by hand (drift)
+  const granted = new Set(
+    (await client.query<{ grantee: string; object: string }>(`select grantee, object from lastmile.grants_ledger where env = $1 and revoked_at is null`, [options.env])).rows.map(
+      (r) => `${r.grantee}|${r.object}`,
+    ),
+  );
+
+  // the owner role, and the roles consumers read through
+  if (!catalog.roles.has(plan.ownerRole)) await run(`create role ${quoteIdent(plan.ownerRole)} nologin`, { action: 'create role', object: plan.ownerRole, reason: 'declared' });
+  const missing = consumerRoles.filter((role) => !catalog.roles.has(role));
+  if (missing.length > 0 && !options.embedded) {
+    throw new InputError(
+      `the warehouse of ${options.env} has no role ${missing.join(', ')}: lastmile grants to existing roles and never makes logins or passwords there. ` +
+        `Create each (create role <name> nologin; then grant it to the consumer's login), or name an existing one with the consumer's role: '...'.`,
+    );
+  }
+  for (const role of missing) await run(`create role ${quoteIdent(role)} nologin`, { action: 'create role', object: role, reason: 'declared' });
+  for (const role of consumerRoles) {
+    const attributes = catalog.roles.get(role);
+    if (attributes?.superuser || attributes?.bypassRls) {
+      throw new InputError(`the role ${role} is a superuser or bypasses row security: it would see everything, so a share does not grant to it; use a least-privilege role`);
+    }
+  }
+
+  const crypto = await cryptoSchema(client, plan, run);
+  await ensurePrivate(client, plan, options, run, crypto);
+  await ensureOwnerReads(client, plan, run);
+
+  // schemas: owned by the owner role, USAGE for exactly the consumer roles that read a view in them
+  for (const [schema, roles] of plan.schemas) {
+    const found = catalog.schemas.get(schema);
+    if (!found) {
+      await run(`create schema ${quoteIdent(schema)} authorization ${quoteIdent(plan.ownerRole)}`, { action: 'create schema', object: schema, reason: 'declared' });
+      await run(`comment on schema ${quoteIdent(schema)} is ${quoteLiteral(SCHEMA_MARK)}`);
+    } else if (!found.marked || found.owner !== plan.ownerRole) {
+      throw new InputError(`the schema ${schema} already exists and is not a lastmile share schema (owner ${found.owner}); give the share another 'to', or drop the schema`);
+    }
+    const endedHere = new Map(plan.expired.filter((c) => c.schema === schema).map((c) => [c.role, c.endReason ?? 'expired'] as const));
+    await reconcileGrants(found?.grants ?? new Map(), new Map([...roles].map((role) => [role, ['USAGE']])), `schema ${quoteIdent(schema)}`, schema, run, granted, 'declared', undefined, endedHere);
+  }
+  // schemas lastmile made that nothing declares any more: nobody keeps USAGE on them
+  for (const schema of catalog.schemas.values()) {
+    if (schema.marked && !plan.schemas.has(schema.name)) await reconcileGrants(schema.grants, new Map(), `schema ${quoteIdent(schema.name)}`, schema.name, run, granted, 'removed');
+  }
+
+  // views, one per consumer; the ones whose view or grants change here (all, when roles, schemas or the owner's reads changed) are probed
+  const desired = new Map(plan.consumers.map((c) => [key(c.schema, c.view), c] as const));
+  const probeAll = ddl > 0 || options.dryRun === true;
+  const touched: ConsumerPlan[] = [];
+  batch = [];
+  for (const consumer of plan.consumers) {
+    const before = ddl;
+    await reconcileView(consumer);
+    if (probeAll || ddl > before) touched.push(consumer);
+  }
+  async function reconcileView(consumer: ConsumerPlan): Promise<void> {
+    const id = key(consumer.schema, consumer.view);
+    const found = catalog.views.get(id);
+    const hash = viewHash(consumer, plan.ownerRole);
+    const stale = found !== undefined && (found.mark?.hash !== hash || !found.securityBarrier || found.owner !== plan.ownerRole || readsElsewhere(found.reads, consumer));
+    if (found && !found.mark) throw new InputError(`${id} exists and is not lastmile's; rename the consumer or drop that view`);
+    if (!found || stale) await createView(consumer, hash, plan.ownerRole, Boolean(found), run);
+    const declared = new Map([[consumer.role, ['SELECT']]]);
+    // a recreated view starts with no grants; a kept one keeps what it has
+    await reconcileGrants(!found || stale ? new Map() : found.grants, declared, `table ${quoteQualified(consumer.schema, consumer.view)}`, id, run, stale ? new Set() : granted, 'declared', consumer);
+    if (found && !stale) {
+      for (const role of found.columnGrants.keys()) {
+        if (declared.has(role) && found.grants.has(role)) continue;
+        await run(`revoke all on table ${quoteQualified(consumer.schema, consumer.view)} from ${grantee(role)}`, { action: 'revoke', object: id, grantee: role, privileges: ['column'], reason: 'drift' });
+      }
+    }
+  }
+  // the views of consumers that were removed or whose access expired
+  const ended = new Map(plan.expired.map((c) => [key(c.schema, c.view), c.endReason ?? 'expired'] as const));
+  for (const [id, view] of catalog.views) {
+    if (!view.mark || desired.has(id)) continue;
+    const reason = ended.get(id) ?? 'removed';
+    for (const [role, privileges] of view.grants) changes.push({ action: 'revoke', object: id, grantee: role, privileges: [...privileges], reason, ...markOf(view.mark) });
+    await run(`drop view ${quoteQualified(view.schema, view.name)}`, { action: 'drop view', object: id, reason, ...markOf(view.mark) });
+  }
+  await flush();
+  batch = undefined;
+  if (!options.dryRun) {
+    await ledger(client, options, changes, plan);
+    // the probes are lastmile's reads, not the consumers': kept out of the statistics, or counted
+    await probeReaders(client, touched);
+    return { changes, ddl, probed: untracked ? [] : touched };
+  }
+  return { changes, ddl, probed: [] };
+}
+
+/**
+ * Each consumer reads a row of its view through its own role before the reconcile commits: a grant the consumer
+ * cannot use (a function the source calls that looks into a schema only the owner may use, a relation the source
+ * names without table()) fails the run with the reason instead of "succeeding" for a consumer who cannot query.
+ */
+async function probeReaders(client: pg.ClientBase, consumers: readonly ConsumerPlan[]): Promise<void> {
+  const failures: string[] = [];
+  const probe = (c: ConsumerPlan) => `set local role ${quoteIdent(c.role)}; select 1 from ${quoteQualified(c.schema, c.view)} limit 1; reset role`;
+  for (let start = 0; start < consumers.length; start += PROBE_BATCH) {
+    const group = consumers.slice(start, start + PROBE_BATCH);
+    // the common case in one round trip and one savepoint (thousands of savepoints make the commit slow)
+    await client.query('savepoint lastmile_probe');
+    try {
+      await client.query(group.map(probe).join(';\n'));
+      await client.query('release savepoint lastmile_probe');
+      continue;
+    } catch {
+      await client.query('rollback to savepoint lastmile_probe');
+    }
+    for (const consumer of group) {
+      try {
+        await client.query(probe(consumer));
+      } catch (error) {
+        failures.push(`${consumer.consumer} (role ${consumer.role}) cannot read ${consumer.schema}.${consumer.view}: ${(error as Error).message}`);
+      } finally {
+        await client.query('rollback to savepoint lastmile_probe');
+      }
+    }
+    await client.query('release savepoint lastmile_probe');
+  }
+  if (failures.length > 0) {
+    const shown = failures.length > 3 ? [...failures.slice(0, 3), `and ${failures.length - 3} more consumers the same way`] : failures;
+    throw new InputError(
+      `${shown.join('; ')}. A view reads its source with its owner's rights, but a function the source calls runs with the reader's: ` +
+        'make such functions security definer (or inline them), and name every relation through table() so the owner role is granted it.',
+    );
+  }
+}
+
+function markOf(mark: { product: string; target: string; consumer: string }): Pick<ShareChange, 'product' | 'target' | 'consumer'> {
+  return { product: mark.product, target: mark.target, consumer: mark.consumer };
+}
+
+/** What a view is made of; a change of any part recreates it. */
+function viewHash(consumer: ConsumerPlan, owner: string): string {
+  return createHash('sha256').update(JSON.stringify({ sql: consumer.sql, owner, barrier: true })).digest('hex').slice(0, 16);
+}
+
+/** The view reads a relation the plan does not name (a dashboard object swapped out under it): make it again. */
+function readsElsewhere(reads: readonly string[], consumer: ConsumerPlan): boolean {
+  const expected = new Set([...consumer.reads.map((r) => `${r.schema}.${r.name}`), `${PRIVATE_SCHEMA}.salt`]);
+  return reads.some((relation) => !expected.has(relation));
+}
+
+async function createView(consumer: ConsumerPlan, hash: string, owner: string, replace: boolean, run: (text: string, change?: ShareChange) => Promise<void>): Promise<void> {
+  const name = quoteQualified(consumer.schema, consumer.view);
+  const about = { object: key(consumer.schema, consumer.view), reason: 'declared', consumer: consumer.consumer, product: consumer.product, target: consumer.target };
+  // drop and create: a view's columns cannot change in place, and a recreated view has no grants but the ones given next
+  if (replace) await run(`drop view ${name}`, { action: 'replace view', ...about });
+  await run(`create view ${name} with (security_barrier = true) as\n${consumer.sql}`, replace ? undefined : { action: 'create view', ...about });
+  await run(`alter view ${name} owner to ${quoteIdent(owner)}`);
+  await run(`comment on view ${name} is ${quoteLiteral(viewComment({ product: consumer.product, target: consumer.target, consumer: consumer.consumer, hash }))}`);
+}
+
+/** Grants what is declared on `object` and revokes what is not (from anyone but its owner). */
+async function reconcileGrants(
+  actual: ReadonlyMap<string, ReadonlySet<string>>,
+  declared: ReadonlyMap<string, readonly string[]>,
+  object: string,
+  label: string,
+  run: (text: string, change?: ShareChange) => Promise<void>,
+  granted: ReadonlySet<string>,
+  reason = 'declared',
+  consumer?: ConsumerPlan,
+  /** roles whose access here ended (expired, unused), with why: their revoke says so rather than drift */
+  endedRoles: ReadonlyMap<string, string> = new Map(),
+): Promise<void> {
+  const about = consumer ? { consumer: consumer.consumer, product: consumer.product, target: consumer.target } : {};
+  for (const [role, privileges] of actual) {
+    const wanted = declared.get(role) ?? [];
+    const extra = [...privileges].filter((p) => !wanted.includes(p));
+    if (extra.length === 0) continue;
+    // a privilege lastmile granted that is no longer declared was removed; one it never granted was added by hand
+    const why = declared.has(role) ? 'drift' : (endedRoles.get(role) ?? (granted.has(`${role}|${label}`) ? (reason === 'declared' ? 'removed' : reason) : 'drift'));
+    await run(`revoke ${extra.join(', ')} on ${object} from ${grantee(role)}`, { action: 'revoke', object: label, grantee: role, privileges: extra, reason: why, ...about });
+  }
+  for (const [role, privileges] of declared) {
+    const have = actual.get(role) ?? new Set<string>();
+    const missing = privileges.filter((p) => !have.has(p));
+    if (missing.length === 0) continue;
+    await run(`grant ${missing.join(', ')} on ${object} to ${grantee(role)}`, { action: 'grant', object: label, grantee: role, privileges: missing, reason: granted.has(`${role}|${label}`) ? 'drift' : 'declared', ...about });
+  }
+}
+
+function grantee(role: string): string {
+  return role === 'public' ? 'public' : quoteIdent(role);
+}
+
+/** The schema of pgcrypto's `hmac`, installing pgcrypto into lastmile's private schema when no hash mask can work without it. */
+async function cryptoSchema(client: pg.ClientBase, plan: SharePlan, run: (text: string, change?: ShareChange) => Promise<void>): Promise<string> {
+  const found = await client.query<{ schema: string }>(`select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'`);
+  if (found.rows[0]) return found.rows[0].schema.replace(/^"|"$/g, '');
+  const needsHash = plan.consumers.some((c) => Object.values(c.masks).includes('hash'));
+  if (!needsHash) return PRIVATE_SCHEMA;
+  await ensureSchema(client, PRIVATE_SCHEMA, run);
+  await run(`create extension pgcrypto with schema ${quoteIdent(PRIVATE_SCHEMA)}`);
+  return PRIVATE_SCHEMA;
+}
+
+async function ensureSchema(client: pg.ClientBase, schema: string, run: (text: string) => Promise<void>): Promise<void> {
+  const exists = await client.query('select 1 from pg_namespace where nspname = $1', [schema]);
+  if (exists.rowCount === 0) {
+    await run(`create schema ${quoteIdent(schema)}`);
+    await run(`revoke all on schema ${quoteIdent(schema)} from public`);
+  }
+}
+
+/** lastmile's private schema and the salt (made once; replaced when the target's secret changes). */
+async function ensurePrivate(client: pg.ClientBase, plan: SharePlan, options: ReconcileOptions, run: (text: string) => Promise<void>, crypto: string): Promise<void> {
+  if (plan.consumers.length === 0) return;
+  await ensureSchema(client, PRIVATE_SCHEMA, run);
+  const table = await client.query(`select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'salt'`, [PRIVATE_SCHEMA]);
+  if (table.rowCount === 0) await run(`create table ${quoteQualified(PRIVATE_SCHEMA, 'salt')} (salt bytea not null)`);
+  const wanted = options.salt !== undefined ? createHash('sha256').update(options.salt).digest() : undefined;
+  const stored = options.dryRun && table.rowCount === 0 ? [] : (await client.query<{ salt: Buffer }>(`select salt from ${quoteQualified(PRIVATE_SCHEMA, 'salt')}`)).rows;
+  if (stored.length === 0 || (wanted && !stored[0]!.salt.equals(wanted))) {
+    if (!options.dryRun) {
+      await client.query(`delete from ${quoteQualified(PRIVATE_SCHEMA, 'salt')}`);
+      await client.query(`insert into ${quoteQualified(PRIVATE_SCHEMA, 'salt')} (salt) values ($1)`, [wanted ?? (await import('node:crypto')).randomBytes(32)]);
+    }
+  }
+  void crypto;
+}
+
+/** The owner role reads the products' source relations, the salt, and pgcrypto's schema — and nothing is granted twice. */
+async function ensureOwnerReads(client: pg.ClientBase, plan: SharePlan, run: (text: string, change?: ShareChange) => Promise<void>): Promise<void> {
+  if (plan.consumers.length === 0) return;
+  const relations = new Map<string, { schema: string; name: string }>();
+  for (const consumer of plan.consumers) for (const ref of consumer.reads) relations.set(`${ref.schema}.${ref.name}`, ref);
+  relations.set(`${PRIVATE_SCHEMA}.salt`, { schema: PRIVATE_SCHEMA, name: 'salt' });
+  const schemas = new Set([...relations.values()].map((r) => r.schema));
+  const crypto = await client.query<{ schema: string }>(`select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'`);
+  if (crypto.rows[0]) schemas.add(crypto.rows[0].schema.replace(/^"|"$/g, ''));
+  const owner = plan.ownerRole;
+  for (const schema of schemas) {
+    const ok = await client.query<{ ok: boolean }>(`select has_schema_privilege($1, $2, 'USAGE') as ok`, [owner, schema]).catch(() => ({ rows: [{ ok: false }] }));
+    if (!ok.rows[0]?.ok) await run(`grant usage on schema ${quoteIdent(schema)} to ${quoteIdent(owner)}`, { action: 'grant owner', object: schema, grantee: owner, privileges: ['USAGE'], reason: 'declared' });
+  }
+  for (const ref of relations.values()) {
+    const name = quoteQualified(ref.schema, ref.name);
+    const ok = await client.query<{ ok: boolean }>(`select has_table_privilege($1, $2, 'SELECT') as ok`, [owner, name]).catch(() => ({ rows: [{ ok: false }] }));
+    if (!ok.rows[0]?.ok) await run(`grant select on table ${name} to ${quoteIdent(owner)}`, { action: 'grant owner', object: `${ref.schema}.${ref.name}`, grantee: owner, privileges: ['SELECT'], reason: 'declared' });
+  }
+}
+
+async function ledger(client: pg.ClientBase, options: ReconcileOptions, changes: readonly ShareChange[], plan: SharePlan): Promise<void> {
+  const byView = new Map(plan.consumers.map((c) => [key(c.schema, c.view), c] as const));
+  // new grants go in one statement (a first apply makes thousands); the rare revokes and restores one by one
+  const inserts: { product: string; target: string; grantee: string; object: string; privileges: string[]; expiresAt: Date | null; revoked: boolean; detail: string }[] = [];
+  for (const change of changes) {
+    if ((change.action !== 'grant' && change.action !== 'revoke') || !change.grantee) continue;
+    const consumer = byView.get(change.object);
+    const product = change.product ?? consumer?.product ?? '-';
+    const target = change.target ?? consumer?.target ?? '-';
+    const detail = JSON.stringify({ reason: change.reason, consumer: change.consumer ?? null, privileges: change.privileges ?? [] });
+    const row = { product, target, grantee: change.grantee, object: change.object, privileges: change.privileges ?? [], expiresAt: consumer?.expiresAt ?? null, detail };
+    if (change.action === 'grant') {
+      // restoring a grant revoked by hand: the old grant ended outside lastmile
+      if (change.reason === 'drift') {
+        await client.query(
+          `update lastmile.grants_ledger set revoked_at = now(), detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('revokedBecause', 'revoked outside lastmile')
+            where env = $1 and grantee = $2 and object = $3 and revoked_at is null`,
+          [options.env, change.grantee, change.object],
+        );
+      }
+      inserts.push({ ...row, revoked: false });
+    } else {
+      const closed = await client.query(
+        `update lastmile.grants_ledger set revoked_at = now(), detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('revokedBecause', $4::text)
+          where env = $1 and grantee = $2 and object = $3 and revoked_at is null`,
+        [options.env, change.grantee, change.object, change.reason],
+      );
+      // a grant lastmile never made (added by hand): its revoke is recorded as such
+      if ((closed.rowCount ?? 0) === 0) inserts.push({ ...row, expiresAt: null, revoked: true });
+    }
+  }
+  if (inserts.length === 0) return;
+  await client.query(
+    `insert into lastmile.grants_ledger (env, product, target, grantee, object, privileges, expires_at, revoked_at, run_id, detail)
+     select $1, r.product, r.target, r.grantee, r.object, array(select jsonb_array_elements_text(r.privileges)), r.expires_at,
+            case when r.revoked then now() end, $2, r.detail
+       from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[], $9::boolean[], $10::jsonb[])
+            as r(product, target, grantee, object, privileges, expires_at, revoked, detail)`,
+    [
+      options.env,
+      options.runId ?? null,
+      inserts.map((r) => r.product),
+      inserts.map((r) => r.target),
+      inserts.map((r) => r.grantee),
+      inserts.map((r) => r.object),
+      inserts.map((r) => JSON.stringify(r.privileges)),
+      inserts.map((r) => r.expiresAt),
+      inserts.map((r) => r.revoked),
+      inserts.map((r) => r.detail),
+    ],
+  );
+}
+
+export { grantKey };
