@@ -30,13 +30,16 @@ export async function shareExpiry(input: { env: string }): Promise<void> {
   setHandler(sharesChangedSignal, () => {
     changed = true;
   });
+  let dueAtOnce = 0;
   for (;;) {
     changed = false;
     const { nextAt } = await sharing.nextShareEvent({ env: input.env });
     if (nextAt === null) {
       await condition(() => changed);
     } else {
-      const wait = Date.parse(nextAt) - Date.now();
+      // something due at once twice in a row waits a little: a timer never spins on an event that does not go away
+      const wait = Math.max(Date.parse(nextAt) - Date.now(), dueAtOnce >= 2 ? 5_000 : 0);
+      dueAtOnce = Date.parse(nextAt) <= Date.now() ? dueAtOnce + 1 : 0;
       if (wait > 0) await condition(() => changed, wait);
     }
     if (!changed) {

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { createAlertStore } from '../../src/alerts/index.js';
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import { expireShares, nextShareAt, shareSession } from '../../src/sharing/serve.js';
-import { shareExpiryStartOptions } from '../../src/temporal/share-expiry-start.js';
+import { signalShareExpiry } from '../../src/temporal/share-expiry-start.js';
 import type { PendingDelivery } from '../../src/alerts/index.js';
 import { withHeartbeat } from '../core/heartbeat.js';
 
@@ -20,11 +20,7 @@ export function createSharingActivities(ctx: ServingContext) {
     /** Tells (or starts) the environment's expiry timer that expiries may have moved. */
     async notifyShareExpiry(input: { env: string }): Promise<void> {
       const activity = Context.current();
-      await activity.client.workflow.signalWithStart('shareExpiry', {
-        ...shareExpiryStartOptions(input.env, activity.info.taskQueue),
-        signal: 'sharesChanged',
-        signalArgs: [],
-      });
+      await signalShareExpiry(activity.client, input.env, activity.info.taskQueue);
     },
 
     /** When the timer should wake next: the next expiry or notice of the environment's grants. */

@@ -78,21 +78,6 @@ export async function recordGrantState(client: pg.ClientBase, env: string, plan:
   }
 }
 
-/** The next moment something must happen to the environment's grants: an expiry or sunset, or the notice ahead of one. */
-export async function nextShareEvent(pool: pg.Pool | pg.ClientBase, env: string, noticeLeadMs: (product: string, target: string) => number): Promise<Date | undefined> {
-  const { rows } = await pool.query<{ product: string; target: string; ends_at: Date; noticed_at: Date | null }>(
-    `select product, target, least(expires_at, sunset_at) as ends_at, noticed_at from lastmile.share_grants
-      where env = $1 and revoked_at is null and least(expires_at, sunset_at) is not null`,
-    [env],
-  );
-  let next: number | undefined;
-  for (const row of rows) {
-    const at = row.noticed_at ? row.ends_at.getTime() : row.ends_at.getTime() - noticeLeadMs(row.product, row.target);
-    next = next === undefined ? at : Math.min(next, at);
-  }
-  return next === undefined ? undefined : new Date(next);
-}
-
 /**
  * Sets each consumer's sunset from its usage as sampled (`sunsetAfter` past its first grant or last read; none while
  * usage is unknown), clearing the notice when the date moved (a read pushed it back).

@@ -13,7 +13,6 @@ import type { ServingContext } from '../runtime/serving-context.js';
 import type { Warehouse } from '../runtime/warehouse.js';
 import { durationMs } from '../time/duration.js';
 import { inlineParameters } from '../warehouse/inline.js';
-import { nextShareEvent } from './grant-state.js';
 import { sharePlan } from './plan.js';
 import { reconcileShares, type ReconcileResult } from './reconcile.js';
 
@@ -84,11 +83,31 @@ function shareTarget(products: readonly Product[], product: string, target: stri
   return found?.kind === 'share' ? found : undefined;
 }
 
-/** The next expiry or notice due in the environment (undefined: none is). */
-export async function nextShareAt(session: ShareSession): Promise<Date | undefined> {
-  return await nextShareEvent(session.warehouse.pool, session.env.name, (product, target) =>
-    durationMs(shareTarget(session.products, product, target)?.noticeBefore ?? DEFAULT_NOTICE),
+/**
+ * The next expiry, sunset or notice due in the environment (undefined: none is), from the products as the code now
+ * declares them — a changed expiry moves it without a run — and each grant's recorded history and notice.
+ */
+export async function nextShareAt(session: ShareSession, now = new Date()): Promise<Date | undefined> {
+  const { result } = await session.reconcile({ dryRun: true, now });
+  // an end already past that still holds access (an expiry shortened in code, a timer that was down) is due now
+  if (result.changes.some((c) => c.reason === 'expired' || c.reason === 'unused')) return now;
+  const { rows } = await session.warehouse.pool.query<{ product: string; target: string; consumer: string; ends_at: Date | null; noticed_at: Date | null }>(
+    `select product, target, consumer, least(expires_at, sunset_at) as ends_at, noticed_at from lastmile.share_grants where env = $1 and revoked_at is null`,
+    [session.env.name],
   );
+  const recorded = new Map(rows.map((r) => [`${r.product}/${r.target}/${r.consumer}`, r] as const));
+  let next: number | undefined;
+  for (const consumer of result.plan.consumers) {
+    const ends = [consumer.expiresAt, consumer.sunsetAt].filter((d): d is Date => d !== null).map((d) => d.getTime());
+    if (ends.length === 0) continue;
+    const endsAt = Math.min(...ends);
+    const row = recorded.get(`${consumer.product}/${consumer.target}/${consumer.consumer}`);
+    // told already about this very end: wake at the end; otherwise at the notice ahead of it
+    const told = row?.noticed_at != null && row.ends_at?.getTime() === endsAt;
+    const at = told ? endsAt : (consumer.noticeAt?.getTime() ?? endsAt);
+    next = next === undefined ? at : Math.min(next, at);
+  }
+  return next === undefined ? undefined : new Date(Math.max(next, now.getTime()));
 }
 
 /**

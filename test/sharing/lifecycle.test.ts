@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../devserver/index.js';
 import { createActivities } from '../../activities/index.js';
+import { signalShareTimer } from '../../src/deploy/share-timer.js';
 import { loadProject, openSession, runResult, startRun, type Session } from '../../src/runtime/session.js';
 import { connectWorker } from '../../src/temporal/connect.js';
 import { workflowBundle } from '../../src/temporal/worker.js';
@@ -29,6 +30,16 @@ const COLUMNS = [
   { name: 'n', type: 'integer' },
 ];
 
+// an expiry an hour out, changed in code to 20 seconds (from the first grant)
+const moving = (expires: string) =>
+  productModule({
+    name: 'moving',
+    source: "select tenant, n from ${table('scratch.facts')}",
+    columns: COLUMNS,
+    key: ['n'],
+    serve: [`share({ name: 'moved', to: 'moved', rowFilter: 'tenant', consumers: [{ id: 'mover', tenant: 'a', expires: '${expires}' }] })`],
+  });
+
 const products = {
   // one consumer whose access ends 12 s after its first grant, told 6 s ahead; one whose access never ends
   expiring: productModule({
@@ -46,6 +57,7 @@ const products = {
     key: ['n'],
     serve: [`share({ name: 'quiet', to: 'quiet', sunsetAfter: '16s', noticeBefore: '6s', consumers: ['reader', 'idler'] })`],
   }),
+  moving: moving('1h'),
   board: productModule({
     name: 'board',
     source: "select tenant, n from ${table('scratch.facts')}",
@@ -118,7 +130,7 @@ describe('a share over time', () => {
             create table scratch.facts (tenant text, n integer primary key);
             insert into scratch.facts values ('a', 1), ('a', 2), ('b', 3);
             create role timed_short nologin; create role timed_lasting nologin;
-            create role quiet_reader nologin; create role quiet_idler nologin; create role boards_viewer nologin;`,
+            create role quiet_reader nologin; create role moved_mover nologin; create role quiet_idler nologin; create role boards_viewer nologin;`,
     });
     admin = new pg.Pool({ connectionString: rt.server.urlFor('warehouse_dev'), max: 2 });
     logins = realLogins(admin, (database) => rt.server.urlFor(database));
@@ -225,5 +237,30 @@ describe('a share over time', () => {
     } finally {
       await session.close();
     }
+  }, 120_000);
+
+  it('an expiry changed in code moves the timer when the products are deployed, with no run', async () => {
+    expect((await runWorker(async () => runResult(await startRun(rt.session, rt.product('moving'))))).status).toBe('succeeded');
+    const granted = await grantState('moving', 'mover');
+    expect(granted.expires_at.getTime() - Date.now()).toBeGreaterThan(50 * 60_000);
+    await rt.project.write('products/moving.ts', moving('20s'));
+    const loaded = await loadProject(rt.project.root);
+    const session = await openSession(loaded, { env: 'dev', worker: false });
+    try {
+      await runWorker(async () => {
+        // what a deploy does (lastmile dev): the timer is told, and reads the expiry from the code now deployed
+        expect(await signalShareTimer({ client: session.client, env: 'dev', taskQueue: session.temporal.taskQueue, products: [...loaded.products.values()] })).toBe('lastmile/dev/shares/expiry');
+        await until('the moved expiry', async () => ((await grantState('moving', 'mover')).revoked_at ? true : undefined), 60_000);
+      }, session);
+    } finally {
+      await session.close();
+    }
+    const revoked = await grantState('moving', 'mover');
+    expect(revoked.revoke_reason).toBe('expired');
+    // at the new expiry (20 s after the first grant), not the old one an hour out
+    const firstGrant = (await admin.query(`select first_granted_at from lastmile.share_grants where product = 'moving'`)).rows[0].first_granted_at as Date;
+    expect(revoked.revoked_at.getTime()).toBeGreaterThanOrEqual(firstGrant.getTime() + 20_000 - 1000);
+    expect(revoked.revoked_at.getTime()).toBeLessThan(firstGrant.getTime() + 20_000 + 30_000);
+    expect((await admin.query(`select count(*)::int as n from lastmile.runs where product = 'moving'`)).rows[0].n).toBe(1);
   }, 120_000);
 });

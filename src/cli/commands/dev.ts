@@ -1,3 +1,4 @@
+import { signalShareTimer } from '../../deploy/share-timer.js';
 import { ensureMonitors } from '../../deploy/monitors.js';
 import { deploySchedules, type DeployedSchedule } from '../../deploy/schedules.js';
 import { acquireDevLock } from '../../runtime/dev-lock.js';
@@ -94,6 +95,8 @@ async function serve(session: Session, project: Project, options: { once: boolea
   }
   const monitors = await ensureMonitors({ client: session.client, env: 'dev', taskQueue: session.temporal.taskQueue, products });
   for (const id of monitors) out.note(`SLO monitor started: ${id}`);
+  const shareTimer = await signalShareTimer({ client: session.client, env: 'dev', taskQueue: session.temporal.taskQueue, products });
+  if (shareTimer) out.note(`share expiry timer told: ${shareTimer}`);
 
   const table = new LiveTable(products.map((p) => ({ product: p.name, status: 'starting' })), process.stderr.isTTY && !out.json);
   table.redraw();
