@@ -133,6 +133,7 @@ describe('a share over time', () => {
             create role quiet_reader nologin; create role moved_mover nologin; create role quiet_idler nologin; create role boards_viewer nologin;`,
     });
     admin = new pg.Pool({ connectionString: rt.server.urlFor('warehouse_dev'), max: 2 });
+    admin.on('error', () => undefined); // idle clients die when the server stops at the end
     logins = realLogins(admin, (database) => rt.server.urlFor(database));
   }, 120_000);
 

@@ -110,6 +110,7 @@ describe('data sharing', () => {
             revoke execute on function scratch.visible(text) from public;`,
     });
     admin = new pg.Pool({ connectionString: rt.server.urlFor('warehouse_dev'), max: 2 });
+    admin.on('error', () => undefined); // idle clients die when the server stops at the end
     logins = realLogins(admin, (database) => rt.server.urlFor(database));
   }, 120_000);
 
