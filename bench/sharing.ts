@@ -15,7 +15,7 @@
  *      `--consumers` consumers (default 500; the same consumer ids in every product, so 500 roles each reading one
  *      view per product: 10,000 views). Row filter on `tenant_id` (each consumer sees its own tenant); the target
  *      masks `contact_email` with `redact`, and every 5th consumer has its own mask that also hashes `customer_ref`.
- *        - the first apply (`reconcile.first_apply_ms`, and its DDL count): roles, schema, pgcrypto, the salt, every
+ *        - the first apply (`reconcile.first_apply_ms`, and its DDL count): roles, schema, the salt, every
  *          view with its owner, comment and grant, the ledger, the grant state, the per-consumer read probe, and
  *          usage tracking (pg_stat_statements, which the embedded server loads, see src/sharing/usage.ts);
  *        - a no-change re-apply (`reconcile.reapply_ms`): the same products again; it must issue no DDL and report
@@ -175,7 +175,7 @@ const KINDS: [RegExp, string][] = [
   [/from pg_roles/, 'catalog: roles'],
   [/has_table_privilege/, 'owner: has_table_privilege'],
   [/has_schema_privilege/, 'owner: has_schema_privilege'],
-  [/pg_extension/, 'pgcrypto lookup'],
+  [/pg_extension/, 'extension lookup'],
 ];
 
 function statementKind(text: string): string {
@@ -275,7 +275,7 @@ function eventsProduct(name: string, target: ShareTarget<EventColumn>): Product 
   return toProduct(definition);
 }
 
-/** `--only=mask`: a share hashing bench.mask_rows' e-mail, so that pgcrypto and the salt are where a reconcile puts them. */
+/** `--only=mask`: a share hashing bench.mask_rows' e-mail, so that the salt is where a reconcile puts it. */
 function maskProduct(): Product {
   const definition = defineProduct({
     name: 'mask_rows',
@@ -306,14 +306,13 @@ async function reconcile(pool: pg.Pool, products: readonly Product[], env: strin
   for (const product of products) served.set(product.name, inlineParameters(resolveSource(product, schemas), []));
   return await reconcileShares(
     pool,
-    ({ history, cryptoSchema }) =>
+    ({ history }) =>
       sharePlan({
         products,
         env: { name: env, production: false, schemas },
         history,
         now: new Date(),
         servedSql: (product) => served.get(product.name)!,
-        masks: { cryptoSchema },
       }),
     { env, embedded: true, salt: SALT },
   );
@@ -574,15 +573,14 @@ async function maskPart(url: string, maskRows: number, maskRuns: number, log: (l
     await client.query(`create unlogged table bench.mask_rows as
       select i::bigint as id, 'user' || (i % 200000) || '@mail' || (i % 97) || '.example.com' as email from generate_series(1, ${maskRows}) as i`);
     await client.query('vacuum (freeze, analyze) bench.mask_rows');
-    // the salt and pgcrypto are where a reconcile with a hash mask put them (the query part's, or one made here)
-    const found = await client.query<{ schema: string }>(`select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'`);
-    if (!found.rows[0]) {
+    // the salt and its pads are where a reconcile with a hash mask put them (the query part's, or one made here)
+    const found = await client.query(`select to_regclass('lastmile_shares.salt') is not null as ok`);
+    if (!found.rows[0].ok) {
       await migrate(pool);
       await reconcile(pool, [maskProduct()], 'bench_mask');
     }
-    const crypto = (await client.query<{ schema: string }>(`select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'`)).rows[0]!.schema.replace(/^"|"$/g, '');
-    const hashColumn = maskedColumn('email', 'text', 'hash', { cryptoSchema: crypto });
-    const plainColumn = maskedColumn('email', 'text', undefined, { cryptoSchema: crypto });
+    const hashColumn = maskedColumn('email', 'text', 'hash');
+    const plainColumn = maskedColumn('email', 'text', undefined);
     const hashed = `select sum(length(x.email)) as n from (select ${hashColumn} from bench.mask_rows as s) as x`;
     const plain = `select sum(length(x.email)) as n from (select ${plainColumn} from bench.mask_rows as s) as x`;
     log(`mask: ${count(maskRows)} rows; the hash mask's SQL: ${hashColumn}`);

@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { replaceNamedParameters } from '../text/named-parameters.js';
 import { durationMs } from '../time/duration.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../warehouse/quote.js';
-import { maskedColumn, type MaskContext, type MaskMethod } from './masks.js';
+import { maskedColumn, type MaskMethod } from './masks.js';
 import { consumerRole, MAX_IDENTIFIER, ownerRole, viewName, type EnvNaming } from './names.js';
 
 const DEFAULT_NOTICE = '7d';
@@ -81,7 +81,6 @@ export interface PlanInput {
   now: Date;
   /** the serving query of a product in this environment (its source, or its source without quarantined rows) */
   servedSql: (product: Product) => string;
-  masks: MaskContext;
 }
 
 /** Normalizes a consumer entry: a bare id is `{ id }`. */
@@ -125,7 +124,7 @@ function planConsumer(input: PlanInput, product: Product, target: ShareTarget, s
   const byName = new Map(product.contract.columns.map((c) => [c.name, c] as const));
   const columns = [...(spec.columns ?? product.contract.columns.map((c) => c.name))];
   const masks = resolveMasks(spec.mask ?? target.mask, product.contract.columns);
-  const select = columns.map((name) => maskedColumn(name, byName.get(name)!.type, masks[name], input.masks)).join(',\n       ');
+  const select = columns.map((name) => maskedColumn(name, byName.get(name)!.type, masks[name])).join(',\n       ');
   const { where, tenant } = filterOf(target, spec);
   const sql = `select ${select}\n  from (${input.servedSql(product)}) as s${where ? `\n where ${where}` : ''}`;
   const key = grantKey(product.name, target.name, spec.id);

@@ -6,11 +6,12 @@
  * consumers removed or expired. Every grant and revoke goes to `lastmile.grants_ledger`. Nothing that already is as
  * declared is touched: a re-apply without changes issues no DDL at all.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { InputError } from '../errors.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../warehouse/quote.js';
 import { key, readCatalog, SCHEMA_MARK, viewComment, type Catalog } from './catalog.js';
+import { keyPads } from './masks.js';
 import { PRIVATE_SCHEMA } from './names.js';
 import { grantKey, type ConsumerPlan, type GrantHistory, type SharePlan } from './plan.js';
 import { loadGrantHistory, recordGrantState, refreshSunsets } from './grant-state.js';
@@ -63,8 +64,6 @@ export interface PlanContext {
   history: GrantHistory;
   /** `product/target` of the share targets served at least once (and the one being served now) */
   served: ReadonlySet<string>;
-  /** where pgcrypto's hmac is (or will be, once the reconcile installs it) */
-  cryptoSchema: string;
 }
 
 /** Serialized per database: concurrent runs of share targets apply one after the other. */
@@ -80,12 +79,11 @@ export async function reconcileShares(pool: pg.Pool, makePlan: (context: PlanCon
     const now = options.now ?? new Date();
     const usage = await sampleUsage(client, options.env, await grantedViews(client, options.env), now);
     const history = await loadGrantHistory(client, options.env);
-    const found = await client.query<{ schema: string }>(`select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'`);
     const served = new Set(
       (await client.query<{ t: string }>(`select distinct product || '/' || target as t from lastmile.share_grants where env = $1`, [options.env])).rows.map((r) => r.t),
     );
     if (options.renew) served.add(`${options.renew.product}/${options.renew.target}`);
-    const plan = makePlan({ history, served, cryptoSchema: found.rows[0]?.schema.replace(/^"|"$/g, '') ?? PRIVATE_SCHEMA });
+    const plan = makePlan({ history, served });
     const result = await apply(client, plan, options, untracked);
     result.ddl += tracking;
     if (options.dryRun) await client.query('rollback');
@@ -153,8 +151,7 @@ async function apply(client: pg.ClientBase, plan: SharePlan, options: ReconcileO
     }
   }
 
-  const crypto = await cryptoSchema(client, plan, run);
-  await ensurePrivate(client, plan, options, run, crypto);
+  await ensurePrivate(client, plan, options, run);
   await ensureOwnerReads(client, plan, run);
 
   // schemas: owned by the owner role, USAGE for exactly the consumer roles that read a view in them
@@ -318,17 +315,6 @@ function grantee(role: string): string {
   return role === 'public' ? 'public' : quoteIdent(role);
 }
 
-/** The schema of pgcrypto's `hmac`, installing pgcrypto into lastmile's private schema when no hash mask can work without it. */
-async function cryptoSchema(client: pg.ClientBase, plan: SharePlan, run: (text: string, change?: ShareChange) => Promise<void>): Promise<string> {
-  const found = await client.query<{ schema: string }>(`select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'`);
-  if (found.rows[0]) return found.rows[0].schema.replace(/^"|"$/g, '');
-  const needsHash = plan.consumers.some((c) => Object.values(c.masks).includes('hash'));
-  if (!needsHash) return PRIVATE_SCHEMA;
-  await ensureSchema(client, PRIVATE_SCHEMA, run);
-  await run(`create extension pgcrypto with schema ${quoteIdent(PRIVATE_SCHEMA)}`);
-  return PRIVATE_SCHEMA;
-}
-
 async function ensureSchema(client: pg.ClientBase, schema: string, run: (text: string) => Promise<void>): Promise<void> {
   const exists = await client.query('select 1 from pg_namespace where nspname = $1', [schema]);
   if (exists.rowCount === 0) {
@@ -337,32 +323,43 @@ async function ensureSchema(client: pg.ClientBase, schema: string, run: (text: s
   }
 }
 
-/** lastmile's private schema and the salt (made once; replaced when the target's secret changes). */
-async function ensurePrivate(client: pg.ClientBase, plan: SharePlan, options: ReconcileOptions, run: (text: string) => Promise<void>, crypto: string): Promise<void> {
+/**
+ * lastmile's private schema and the salt with its HMAC pads (made once; replaced when the environment's secret
+ * changes; a random salt, made when there is no secret, is kept).
+ */
+async function ensurePrivate(client: pg.ClientBase, plan: SharePlan, options: ReconcileOptions, run: (text: string) => Promise<void>): Promise<void> {
   if (plan.consumers.length === 0) return;
   await ensureSchema(client, PRIVATE_SCHEMA, run);
-  const table = await client.query(`select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'salt'`, [PRIVATE_SCHEMA]);
-  if (table.rowCount === 0) await run(`create table ${quoteQualified(PRIVATE_SCHEMA, 'salt')} (salt bytea not null)`);
+  const table = quoteQualified(PRIVATE_SCHEMA, 'salt');
+  const columns = new Set(
+    (
+      await client.query<{ name: string }>(
+        `select a.attname as name from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = $1 and c.relname = 'salt' and a.attnum > 0 and not a.attisdropped`,
+        [PRIVATE_SCHEMA],
+      )
+    ).rows.map((r) => r.name),
+  );
+  if (columns.size === 0) await run(`create table ${table} (salt bytea not null, ipad bytea not null, opad bytea not null)`);
+  else if (!columns.has('ipad') || !columns.has('opad')) await run(`alter table ${table} add column if not exists ipad bytea, add column if not exists opad bytea`);
+  if (options.dryRun && columns.size === 0) return;
   const wanted = options.salt !== undefined ? createHash('sha256').update(options.salt).digest() : undefined;
-  const stored = options.dryRun && table.rowCount === 0 ? [] : (await client.query<{ salt: Buffer }>(`select salt from ${quoteQualified(PRIVATE_SCHEMA, 'salt')}`)).rows;
-  if (stored.length === 0 || (wanted && !stored[0]!.salt.equals(wanted))) {
-    if (!options.dryRun) {
-      await client.query(`delete from ${quoteQualified(PRIVATE_SCHEMA, 'salt')}`);
-      await client.query(`insert into ${quoteQualified(PRIVATE_SCHEMA, 'salt')} (salt) values ($1)`, [wanted ?? (await import('node:crypto')).randomBytes(32)]);
-    }
-  }
-  void crypto;
+  const stored = (await client.query<{ salt: Buffer; ipad: Buffer | null }>(`select salt, ${columns.has('ipad') || columns.size === 0 ? 'ipad' : 'null::bytea as ipad'} from ${table}`)).rows;
+  if (options.dryRun) return;
+  const salt = wanted && (stored.length === 0 || !stored[0]!.salt.equals(wanted)) ? wanted : (stored[0]?.salt ?? randomBytes(32));
+  if (stored.length === 1 && stored[0]!.salt.equals(salt) && stored[0]!.ipad !== null) return;
+  const pads = keyPads(salt);
+  await client.query(`delete from ${table}`);
+  await client.query(`insert into ${table} (salt, ipad, opad) values ($1, $2, $3)`, [salt, pads.ipad, pads.opad]);
 }
 
-/** The owner role reads the products' source relations, the salt, and pgcrypto's schema — and nothing is granted twice. */
+/** The owner role reads the products' source relations and the salt — and nothing is granted twice. */
 async function ensureOwnerReads(client: pg.ClientBase, plan: SharePlan, run: (text: string, change?: ShareChange) => Promise<void>): Promise<void> {
   if (plan.consumers.length === 0) return;
   const relations = new Map<string, { schema: string; name: string }>();
   for (const consumer of plan.consumers) for (const ref of consumer.reads) relations.set(`${ref.schema}.${ref.name}`, ref);
   relations.set(`${PRIVATE_SCHEMA}.salt`, { schema: PRIVATE_SCHEMA, name: 'salt' });
   const schemas = new Set([...relations.values()].map((r) => r.schema));
-  const crypto = await client.query<{ schema: string }>(`select extnamespace::regnamespace::text as schema from pg_extension where extname = 'pgcrypto'`);
-  if (crypto.rows[0]) schemas.add(crypto.rows[0].schema.replace(/^"|"$/g, ''));
   const owner = plan.ownerRole;
   for (const schema of schemas) {
     const ok = await client.query<{ ok: boolean }>(`select has_schema_privilege($1, $2, 'USAGE') as ok`, [owner, schema]).catch(() => ({ rows: [{ ok: false }] }));

@@ -46,7 +46,7 @@ export async function shareSession(ctx: ServingContext, envName: string): Promis
       const salt = environment.sharing?.salt;
       const result = await reconcileShares(
         warehouse.pool,
-        ({ history, served: servedTargets, cryptoSchema }) =>
+        ({ history, served: servedTargets }) =>
           sharePlan({
             products,
             env: { name: env.name, production: env.production, schemas: env.warehouse.schemas },
@@ -54,7 +54,6 @@ export async function shareSession(ctx: ServingContext, envName: string): Promis
             ...(!options.allTargets && { served: servedTargets }),
             now: options.now ?? new Date(),
             servedSql: (product) => served.get(product.name)!,
-            masks: { cryptoSchema },
           }),
         {
           env: env.name,
