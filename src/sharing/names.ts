@@ -39,3 +39,6 @@ export function viewName(product: string, consumerId: string): string {
 
 /** The schema of lastmile's private sharing state (the mask salt): readable by the share owner only. */
 export const PRIVATE_SCHEMA = 'lastmile_shares';
+
+/** The advisory lock every reconcile of a database (and a usage sample) holds for its transaction. */
+export const RECONCILE_LOCK = 'lastmile-share-reconcile';

@@ -12,7 +12,8 @@ import { quoteIdent, quoteLiteral, quoteQualified } from '../warehouse/quote.js'
 import { maskedColumn, type MaskMethod } from './masks.js';
 import { consumerRole, MAX_IDENTIFIER, ownerRole, viewName, type EnvNaming } from './names.js';
 
-const DEFAULT_NOTICE = '7d';
+/** How long ahead of an expiry or sunset the owner is told, unless the target says. */
+export const DEFAULT_NOTICE = '7d';
 
 /** One consumer of one share target, resolved. */
 export interface ConsumerPlan {

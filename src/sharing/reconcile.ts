@@ -10,28 +10,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { InputError } from '../errors.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../warehouse/quote.js';
-import { key, readCatalog, SCHEMA_MARK, viewComment, type Catalog } from './catalog.js';
+import { key, readCatalog, SCHEMA_MARK, viewComment } from './catalog.js';
 import { keyPads } from './masks.js';
-import { PRIVATE_SCHEMA } from './names.js';
-import { grantKey, type ConsumerPlan, type GrantHistory, type SharePlan } from './plan.js';
+import { PRIVATE_SCHEMA, RECONCILE_LOCK } from './names.js';
+import type { ConsumerPlan, GrantHistory, SharePlan } from './plan.js';
 import { loadGrantHistory, recordGrantState, refreshSunsets } from './grant-state.js';
+import type { ShareChange } from './change.js';
+import { ledgerChanges } from './ledger.js';
+import { ensurePrivateSchema } from './private-schema.js';
+import { probeReaders } from './probe.js';
 import { countOwnReads, ensureUsageTracking, grantedViews, sampleUsage, untrackedHere } from './usage.js';
 
-export const LOCK = 'lastmile-share-reconcile';
 const BATCH = 200;
-const PROBE_BATCH = 100;
 
-export interface ShareChange {
-  action: 'create role' | 'create schema' | 'create view' | 'replace view' | 'drop view' | 'grant' | 'revoke' | 'grant owner';
-  object: string;
-  grantee?: string;
-  privileges?: string[];
-  /** why: declared, drift (changed by hand), expired, removed */
-  reason: string;
-  consumer?: string;
-  product?: string;
-  target?: string;
-}
+export type { ShareChange };
 
 export interface ReconcileResult {
   changes: ShareChange[];
@@ -71,21 +63,18 @@ export async function reconcileShares(pool: pg.Pool, makePlan: (context: PlanCon
   const client = await pool.connect();
   try {
     await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [RECONCILE_LOCK]);
     // lastmile's statements (thousands of DDL in a first apply, the probes through consumers' roles) stay out of
     // pg_stat_statements where it may say so: they would evict the consumers' own entries, which usage is read from
     const untracked = await untrackedHere(client);
-    const tracking = options.dryRun ? 0 : await ensureUsageTracking(client, options.embedded);
     const now = options.now ?? new Date();
     const usage = await sampleUsage(client, options.env, await grantedViews(client, options.env), now);
     const history = await loadGrantHistory(client, options.env);
-    const served = new Set(
-      (await client.query<{ t: string }>(`select distinct product || '/' || target as t from lastmile.share_grants where env = $1`, [options.env])).rows.map((r) => r.t),
-    );
+    // every target with a grant record was served once (product and target names hold no '/')
+    const served = new Set([...history.keys()].map((k) => k.split('/', 2).join('/')));
     if (options.renew) served.add(`${options.renew.product}/${options.renew.target}`);
     const plan = makePlan({ history, served });
     const result = await apply(client, plan, options, untracked);
-    result.ddl += tracking;
     if (options.dryRun) await client.query('rollback');
     else {
       await recordGrantState(client, options.env, plan, history, new Set(options.renew ? [`${options.renew.product}/${options.renew.target}`] : []));
@@ -134,6 +123,8 @@ async function apply(client: pg.ClientBase, plan: SharePlan, options: ReconcileO
     ),
   );
 
+  // usage statistics (the embedded warehouse); a first reconcile samples them from its baseline on
+  await ensureUsageTracking(client, options.embedded, run);
   // the owner role, and the roles consumers read through
   if (!catalog.roles.has(plan.ownerRole)) await run(`create role ${quoteIdent(plan.ownerRole)} nologin`, { action: 'create role', object: plan.ownerRole, reason: 'declared' });
   const missing = consumerRoles.filter((role) => !catalog.roles.has(role));
@@ -209,51 +200,12 @@ async function apply(client: pg.ClientBase, plan: SharePlan, options: ReconcileO
   await flush();
   batch = undefined;
   if (!options.dryRun) {
-    await ledger(client, options, changes, plan);
+    await ledgerChanges(client, options.env, options.runId, changes, plan);
     // the probes are lastmile's reads, not the consumers': kept out of the statistics, or counted
     await probeReaders(client, touched);
     return { changes, ddl, probed: untracked ? [] : touched };
   }
   return { changes, ddl, probed: [] };
-}
-
-/**
- * Each consumer reads a row of its view through its own role before the reconcile commits: a grant the consumer
- * cannot use (a function the source calls that looks into a schema only the owner may use, a relation the source
- * names without table()) fails the run with the reason instead of "succeeding" for a consumer who cannot query.
- */
-async function probeReaders(client: pg.ClientBase, consumers: readonly ConsumerPlan[]): Promise<void> {
-  const failures: string[] = [];
-  const probe = (c: ConsumerPlan) => `set local role ${quoteIdent(c.role)}; select 1 from ${quoteQualified(c.schema, c.view)} limit 1; reset role`;
-  for (let start = 0; start < consumers.length; start += PROBE_BATCH) {
-    const group = consumers.slice(start, start + PROBE_BATCH);
-    // the common case in one round trip and one savepoint (thousands of savepoints make the commit slow)
-    await client.query('savepoint lastmile_probe');
-    try {
-      await client.query(group.map(probe).join(';\n'));
-      await client.query('release savepoint lastmile_probe');
-      continue;
-    } catch {
-      await client.query('rollback to savepoint lastmile_probe');
-    }
-    for (const consumer of group) {
-      try {
-        await client.query(probe(consumer));
-      } catch (error) {
-        failures.push(`${consumer.consumer} (role ${consumer.role}) cannot read ${consumer.schema}.${consumer.view}: ${(error as Error).message}`);
-      } finally {
-        await client.query('rollback to savepoint lastmile_probe');
-      }
-    }
-    await client.query('release savepoint lastmile_probe');
-  }
-  if (failures.length > 0) {
-    const shown = failures.length > 3 ? [...failures.slice(0, 3), `and ${failures.length - 3} more consumers the same way`] : failures;
-    throw new InputError(
-      `${shown.join('; ')}. A view reads its source with its owner's rights, but a function the source calls runs with the reader's: ` +
-        'make such functions security definer (or inline them), and name every relation through table() so the owner role is granted it.',
-    );
-  }
 }
 
 function markOf(mark: { product: string; target: string; consumer: string }): Pick<ShareChange, 'product' | 'target' | 'consumer'> {
@@ -315,21 +267,13 @@ function grantee(role: string): string {
   return role === 'public' ? 'public' : quoteIdent(role);
 }
 
-async function ensureSchema(client: pg.ClientBase, schema: string, run: (text: string) => Promise<void>): Promise<void> {
-  const exists = await client.query('select 1 from pg_namespace where nspname = $1', [schema]);
-  if (exists.rowCount === 0) {
-    await run(`create schema ${quoteIdent(schema)}`);
-    await run(`revoke all on schema ${quoteIdent(schema)} from public`);
-  }
-}
-
 /**
  * lastmile's private schema and the salt with its HMAC pads (made once; replaced when the environment's secret
  * changes; a random salt, made when there is no secret, is kept).
  */
 async function ensurePrivate(client: pg.ClientBase, plan: SharePlan, options: ReconcileOptions, run: (text: string) => Promise<void>): Promise<void> {
   if (plan.consumers.length === 0) return;
-  await ensureSchema(client, PRIVATE_SCHEMA, run);
+  await ensurePrivateSchema(client, run);
   const table = quoteQualified(PRIVATE_SCHEMA, 'salt');
   const columns = new Set(
     (
@@ -372,57 +316,3 @@ async function ensureOwnerReads(client: pg.ClientBase, plan: SharePlan, run: (te
   }
 }
 
-async function ledger(client: pg.ClientBase, options: ReconcileOptions, changes: readonly ShareChange[], plan: SharePlan): Promise<void> {
-  const byView = new Map(plan.consumers.map((c) => [key(c.schema, c.view), c] as const));
-  // new grants go in one statement (a first apply makes thousands); the rare revokes and restores one by one
-  const inserts: { product: string; target: string; grantee: string; object: string; privileges: string[]; expiresAt: Date | null; revoked: boolean; detail: string }[] = [];
-  for (const change of changes) {
-    if ((change.action !== 'grant' && change.action !== 'revoke') || !change.grantee) continue;
-    const consumer = byView.get(change.object);
-    const product = change.product ?? consumer?.product ?? '-';
-    const target = change.target ?? consumer?.target ?? '-';
-    const detail = JSON.stringify({ reason: change.reason, consumer: change.consumer ?? null, privileges: change.privileges ?? [] });
-    const row = { product, target, grantee: change.grantee, object: change.object, privileges: change.privileges ?? [], expiresAt: consumer?.expiresAt ?? null, detail };
-    if (change.action === 'grant') {
-      // restoring a grant revoked by hand: the old grant ended outside lastmile
-      if (change.reason === 'drift') {
-        await client.query(
-          `update lastmile.grants_ledger set revoked_at = now(), detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('revokedBecause', 'revoked outside lastmile')
-            where env = $1 and grantee = $2 and object = $3 and revoked_at is null`,
-          [options.env, change.grantee, change.object],
-        );
-      }
-      inserts.push({ ...row, revoked: false });
-    } else {
-      const closed = await client.query(
-        `update lastmile.grants_ledger set revoked_at = now(), detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('revokedBecause', $4::text)
-          where env = $1 and grantee = $2 and object = $3 and revoked_at is null`,
-        [options.env, change.grantee, change.object, change.reason],
-      );
-      // a grant lastmile never made (added by hand): its revoke is recorded as such
-      if ((closed.rowCount ?? 0) === 0) inserts.push({ ...row, expiresAt: null, revoked: true });
-    }
-  }
-  if (inserts.length === 0) return;
-  await client.query(
-    `insert into lastmile.grants_ledger (env, product, target, grantee, object, privileges, expires_at, revoked_at, run_id, detail)
-     select $1, r.product, r.target, r.grantee, r.object, array(select jsonb_array_elements_text(r.privileges)), r.expires_at,
-            case when r.revoked then now() end, $2, r.detail
-       from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[], $9::boolean[], $10::jsonb[])
-            as r(product, target, grantee, object, privileges, expires_at, revoked, detail)`,
-    [
-      options.env,
-      options.runId ?? null,
-      inserts.map((r) => r.product),
-      inserts.map((r) => r.target),
-      inserts.map((r) => r.grantee),
-      inserts.map((r) => r.object),
-      inserts.map((r) => JSON.stringify(r.privileges)),
-      inserts.map((r) => r.expiresAt),
-      inserts.map((r) => r.revoked),
-      inserts.map((r) => r.detail),
-    ],
-  );
-}
-
-export { grantKey };

@@ -13,10 +13,9 @@ import type { ServingContext } from '../runtime/serving-context.js';
 import type { Warehouse } from '../runtime/warehouse.js';
 import { durationMs } from '../time/duration.js';
 import { inlineParameters } from '../warehouse/inline.js';
-import { sharePlan } from './plan.js';
+import { DEFAULT_NOTICE, sharePlan } from './plan.js';
 import { reconcileShares, type ReconcileResult } from './reconcile.js';
 
-const DEFAULT_NOTICE = '7d';
 
 export interface ShareSession {
   warehouse: Warehouse;

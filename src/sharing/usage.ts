@@ -12,7 +12,8 @@
  */
 import type pg from 'pg';
 import { quoteIdent, quoteQualified } from '../warehouse/quote.js';
-import { PRIVATE_SCHEMA } from './names.js';
+import { PRIVATE_SCHEMA, RECONCILE_LOCK } from './names.js';
+import { ensurePrivateSchema } from './private-schema.js';
 import { grantKey, type ConsumerPlan } from './plan.js';
 
 export type UsageSource = { available: true; schema: string } | { available: false; reason: string };
@@ -39,21 +40,14 @@ async function extensionSchema(client: pg.ClientBase): Promise<string | undefine
 
 /**
  * Installs pg_stat_statements in lastmile's private schema when the server has it loaded and the database lacks it
- * (the embedded warehouse). Returns the number of DDL statements issued.
+ * (the embedded warehouse), through the reconcile's `run` (so it counts as DDL, and a dry run changes nothing).
  */
-export async function ensureUsageTracking(client: pg.ClientBase, embedded: boolean): Promise<number> {
-  if (!embedded || (await extensionSchema(client)) !== undefined) return 0;
+export async function ensureUsageTracking(client: pg.ClientBase, embedded: boolean, run: (text: string) => Promise<void>): Promise<void> {
+  if (!embedded || (await extensionSchema(client)) !== undefined) return;
   const loaded = await client.query<{ libs: string }>(`select current_setting('shared_preload_libraries') as libs`);
-  if (!loaded.rows[0]!.libs.split(',').some((lib) => lib.trim() === 'pg_stat_statements')) return 0;
-  let ddl = 0;
-  const schema = await client.query('select 1 from pg_namespace where nspname = $1', [PRIVATE_SCHEMA]);
-  if (schema.rowCount === 0) {
-    await client.query(`create schema ${quoteIdent(PRIVATE_SCHEMA)}`);
-    await client.query(`revoke all on schema ${quoteIdent(PRIVATE_SCHEMA)} from public`);
-    ddl += 2;
-  }
-  await client.query(`create extension pg_stat_statements with schema ${quoteIdent(PRIVATE_SCHEMA)}`);
-  return ddl + 1;
+  if (!loaded.rows[0]!.libs.split(',').some((lib) => lib.trim() === 'pg_stat_statements')) return;
+  await ensurePrivateSchema(client, run);
+  await run(`create extension pg_stat_statements with schema ${quoteIdent(PRIVATE_SCHEMA)}`);
 }
 
 /** Whether usage can be read here, and where from; the reason when it cannot. */
@@ -216,11 +210,11 @@ export interface ConsumerUsage {
  * Samples usage now (one short transaction, serialized with the reconciles) and lists every consumer holding access
  * with when it last read its view. A consumer is `unused` when no read was seen for `unusedFor` ms (or ever).
  */
-export async function shareUsage(pool: pg.Pool, env: string, lock: string, unusedFor: number, now = new Date()): Promise<{ known: boolean; reason?: string; consumers: ConsumerUsage[] }> {
+export async function shareUsage(pool: pg.Pool, env: string, unusedFor: number, now = new Date()): Promise<{ known: boolean; reason?: string; consumers: ConsumerUsage[] }> {
   const client = await pool.connect();
   try {
     await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [lock]);
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [RECONCILE_LOCK]);
     const sampled = await sampleUsage(client, env, await grantedViews(client, env), now);
     await client.query('commit');
     const { rows } = await client.query<{ product: string; target: string; consumer: string; role: string; object: string; first_granted_at: Date; last_used_at: Date | null; sunset_at: Date | null; usage_sampled_at: Date | null }>(

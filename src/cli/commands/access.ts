@@ -3,7 +3,6 @@ import { ServingContext } from '../../runtime/serving-context.js';
 import { stopEmbeddedPostgres } from '../../runtime/warehouse.js';
 import { effectiveAccess, readAs } from '../../sharing/access.js';
 import { describeMask } from '../../sharing/masks.js';
-import { LOCK } from '../../sharing/reconcile.js';
 import { shareSession } from '../../sharing/serve.js';
 import { countOwnReads, shareUsage } from '../../sharing/usage.js';
 import { durationMs } from '../../time/duration.js';
@@ -98,7 +97,7 @@ export async function usageCommand(project: Project, options: { env: string; pro
     } catch {
       throw new UsageError(`--unused ${window} is not a duration; write e.g. 30d, 12h or 90m`);
     }
-    const usage = await shareUsage(share.warehouse.pool, options.env, LOCK, unusedFor);
+    const usage = await shareUsage(share.warehouse.pool, options.env, unusedFor);
     const mine = usage.consumers.filter((c) => options.product === undefined || c.product === options.product);
     const listed = mine
       .filter((c) => options.unused === undefined || c.state === 'unused')
