@@ -35,6 +35,8 @@ export async function shareSession(ctx: ServingContext, envName: string): Promis
     env,
     products,
     async reconcile(options = {}) {
+      // one instant for the plan's expiries and the reconcile's usage sample
+      const now = options.now ?? new Date();
       const served = new Map<string, string>();
       for (const product of products) {
         if (!product.serve.some((t) => t.kind === 'share')) continue;
@@ -51,7 +53,7 @@ export async function shareSession(ctx: ServingContext, envName: string): Promis
             env: { name: env.name, production: env.production, schemas: env.warehouse.schemas },
             history,
             ...(!options.allTargets && { served: servedTargets }),
-            now: options.now ?? new Date(),
+            now,
             servedSql: (product) => served.get(product.name)!,
           }),
         {
@@ -61,7 +63,7 @@ export async function shareSession(ctx: ServingContext, envName: string): Promis
           ...(options.runId !== undefined && { runId: options.runId }),
           ...(options.renew && { renew: options.renew }),
           ...(options.dryRun && { dryRun: true }),
-          ...(options.now && { now: options.now }),
+          now,
         },
       );
       const mine = options.renew ? result.plan.consumers.filter((c) => c.product === options.renew!.product && c.target === options.renew!.target) : result.plan.consumers;
