@@ -5,6 +5,7 @@ import { withFailureTypes } from './core/failures.js';
 import { createCoreActivities } from './core/run-activities.js';
 import { createDashboardActivities } from './dashboards/dashboard-activities.js';
 import { createFileActivities } from './files/file-activities.js';
+import { createReverseEtlActivities } from './reverse-etl/reverse-etl-activities.js';
 import { createSharingActivities } from './sharing/sharing-activities.js';
 import { createMonitorActivities } from './slo/monitor-activities.js';
 import { createRunSloActivities } from './slo/run-slis.js';
@@ -18,6 +19,7 @@ export function createActivities(ctx: ServingContext) {
     ...createFileActivities(ctx),
     ...createDashboardActivities(ctx),
     ...createSharingActivities(ctx),
+    ...createReverseEtlActivities(ctx),
   });
 }
 

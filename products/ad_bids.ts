@@ -50,10 +50,22 @@ export default defineProduct({
   serve: [
     reverseEtl({
       name: 'bid_sync',
+      // the ad platform's bid API (lastmile's HTTP contract, docs/reverse-etl.md); dev and test sync into the
+      // stand-in table standin.ad_bids__bid_sync of their own warehouse
       destination: { type: 'http', url: 'https://ads.example.com/v1/keyword-bids', method: 'PUT', auth: secret('ADS_API_TOKEN') },
       key: ['campaign_id', 'keyword'],
       mapping: { campaignId: 'campaign_id', keyword: 'keyword', maxCpc: 'bid' },
-      guardrails: { values: [{ column: 'bid', min: 0.05, max: 5 }], maxRows: 5000 },
+      mode: 'mirror',
+      // the runaway-bid guard: a bid out of bounds, or the sum of all bids up more than 20 % on the last sync, holds
+      // the sync for a person to approve (lastmile approve <run>) before a cent is spent
+      guardrails: {
+        values: [{ column: 'bid', min: 0.05, max: 5 }],
+        totals: [{ column: 'bid', maxIncrease: 0.2 }],
+        maxDeletedShare: 0.25,
+        maxRows: 5000,
+      },
+      approvalTimeout: '4h',
+      rateLimit: { requestsPerSecond: 5 },
       schedule: { cron: '0 */4 * * *', timezone: 'UTC' },
     }),
   ],

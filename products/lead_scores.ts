@@ -37,15 +37,16 @@ export default defineProduct({
   serve: [
     reverseEtl({
       name: 'crm_sync',
-      destination: {
-        type: 'http',
-        url: 'https://crm.example.com/api/v2/leads/batch',
-        method: 'PATCH',
-        auth: secret('CRM_TOKEN'),
-        batchSize: 200,
-      },
+      // HubSpot contacts, matched by a unique custom property holding the lead id. Dev and test sync into the
+      // stand-in table standin.lead_scores__crm_sync of their own warehouse; production needs HUBSPOT_TOKEN.
+      destination: { type: 'hubspot', objectType: 'contacts', idProperty: 'lead_id', token: secret('HUBSPOT_TOKEN') },
       key: 'lead_id',
-      mapping: { externalId: 'lead_id', leadScore: 'score', scoredAt: 'scored_at' },
+      mapping: { lead_id: 'lead_id', email: 'email', lead_score: 'score', lead_scored_at: 'scored_at' },
+      mode: 'upsert',
+      // a lead the model has no score for keeps the score a rep may have typed in
+      nulls: 'skip',
+      rateLimit: { requestsPerSecond: 8 },
+      guardrails: { maxChangedShare: 0.6 },
       schedule: { cron: '0 5 * * 1-5', timezone: 'America/New_York' },
     }),
   ],

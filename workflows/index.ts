@@ -5,3 +5,4 @@ export { fileExchange } from './file-exchange.js';
 export { dashboardRefresh } from './dashboard-refresh.js';
 export { dataSharing } from './data-sharing.js';
 export { shareExpiry, sharesChangedSignal } from './share-expiry.js';
+export { reverseEtlSync, approveSyncSignal, rejectSyncSignal } from './reverse-etl.js';

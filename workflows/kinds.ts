@@ -4,7 +4,7 @@
  */
 export type ServingKind = 'files' | 'share' | 'dashboard' | 'reverseEtl';
 
-export const SERVING_WORKFLOWS: Readonly<Partial<Record<ServingKind, string>>> = { files: 'fileExchange', dashboard: 'dashboardRefresh', share: 'dataSharing' };
+export const SERVING_WORKFLOWS: Readonly<Partial<Record<ServingKind, string>>> = { files: 'fileExchange', dashboard: 'dashboardRefresh', share: 'dataSharing', reverseEtl: 'reverseEtlSync' };
 
 export function servingWorkflow(kind: ServingKind): string | undefined {
   return SERVING_WORKFLOWS[kind];

@@ -97,9 +97,20 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
     targets = await Promise.all(plan.targets.map((t) => serveTarget(input, plan, runKey, t, verdict)));
     const failedTargets = targets.filter((t) => t.status === 'failed');
     const skippedTargets = targets.filter((t) => t.status === 'skipped');
+    const heldTargets = targets.filter((t) => t.status === 'blocked');
+    const partialTargets = targets.filter((t) => t.status === 'partial');
     if (failedTargets.length > 0) {
       error = `target ${failedTargets.map((t) => t.name).join(', ')} failed: ${failedTargets[0]!.error}`;
       status = 'failed';
+    } else if ((heldTargets.length > 0 || partialTargets.length > 0) && patched('held-and-partial-targets')) {
+      // a sync its guardrails held and nobody approved delivered nothing; one whose rows were rejected, not all
+      if (heldTargets.length > 0) {
+        status = 'blocked';
+        error = `not served: ${heldTargets.map((t) => `${t.name} ${t.detail ?? 'was held'}`).join('; ')}`;
+      } else {
+        status = 'partial';
+        error = `not every row was delivered: ${partialTargets.map((t) => `${t.name} (${t.detail ?? 'partial'})`).join('; ')}`;
+      }
     } else if (skippedTargets.length > 0 && patched('skipped-targets-are-not-delivered')) {
       // a target nobody served delivered nothing: the run is no delivery, however well the others went
       error = `not every target was served: ${skippedTargets.map((t) => `${t.name} (${t.detail ?? 'skipped'})`).join('; ')}`;
@@ -145,7 +156,11 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
     ...(error !== undefined && { error }),
   };
   if (status === 'blocked') {
-    throw ApplicationFailure.nonRetryable(`${product} in ${env} was blocked: ${checks!.reasons.join('; ')}`, 'LastmileRunBlocked', summary);
+    const why = checks?.blocked ? checks.reasons.join('; ') : (error ?? 'blocked');
+    throw ApplicationFailure.nonRetryable(`${product} in ${env} was blocked: ${why}`, 'LastmileRunBlocked', summary);
+  }
+  if (status === 'partial') {
+    throw ApplicationFailure.nonRetryable(`${product} in ${env}: ${error}`, 'LastmileRunPartial', summary);
   }
   if (status === 'failed') {
     throw ApplicationFailure.nonRetryable(`${product} in ${env}: ${error}`, 'LastmileRunFailed', summary);

@@ -44,7 +44,8 @@ export interface ServeTargetInput {
 export interface TargetResult {
   name: string;
   kind: ServingKind;
-  status: 'succeeded' | 'failed' | 'skipped' | 'blocked';
+  /** `partial`: served, but some rows were rejected or not delivered (reverse ETL) — not a full delivery */
+  status: 'succeeded' | 'failed' | 'skipped' | 'blocked' | 'partial';
   rows?: number;
   bytes?: number;
   error?: string;
@@ -55,6 +56,29 @@ export interface TargetResult {
   dataAge?: DataAge;
   /** when the run began serving this target (workflow time) */
   startedAt?: string;
+  /** reverse ETL targets: the plan's counts and what the destination said */
+  sync?: SyncResult;
+}
+
+/** What a sync planned and what came of it. */
+export interface SyncResult {
+  planned: { rows: number; insert: number; update: number; upsert: number; delete: number; nullKeys: number; unchanged: number; synced: number };
+  applied: number;
+  unchanged: number;
+  rejected: number;
+  transient: number;
+  requests: number;
+  throttled: number;
+  retries: number;
+  lookedUp: number;
+  batches: number;
+  durationMs: number;
+}
+
+/** A human decision on a held sync, delivered as a signal. */
+export interface SyncDecisionInput {
+  by?: string;
+  reason?: string;
 }
 
 /** How long one named query took: p50 and p95 over `samples` runs, in milliseconds. */
@@ -103,8 +127,11 @@ export interface LatencyOutcome {
   queries: Record<string, QueryLatency>;
 }
 
-/** `incomplete`: nothing failed, but not every target was served (one was skipped): not a delivery. */
-export type RunStatus = 'succeeded' | 'failed' | 'blocked' | 'incomplete';
+/**
+ * `incomplete`: nothing failed, but not every target was served (one was skipped): not a delivery. `partial`: every
+ * target was served, but a sync's destination rejected rows (or some were not delivered): not a full delivery either.
+ */
+export type RunStatus = 'succeeded' | 'failed' | 'blocked' | 'incomplete' | 'partial';
 
 export interface RunSummary {
   runId: string;

@@ -7,8 +7,8 @@ const HEARTBEAT_EVERY_MS = 5_000;
  * Heartbeats `details()` on a clock while `work` runs, not only on progress: a query may think for minutes before
  * its first row, and Temporal must still see the worker alive.
  */
-export function withHeartbeat<T>(work: Promise<T>, details: () => unknown): Promise<T> {
+export function withHeartbeat<T>(work: Promise<T>, details: () => unknown, everyMs = HEARTBEAT_EVERY_MS): Promise<T> {
   const activity = Context.current();
-  const beat = setInterval(() => activity.heartbeat(details()), HEARTBEAT_EVERY_MS);
+  const beat = setInterval(() => activity.heartbeat(details()), everyMs);
   return work.finally(() => clearInterval(beat));
 }

@@ -1,8 +1,8 @@
 /** Records of the alert layer: incidents (`lastmile.alerts`) and their deliveries (`lastmile.alert_deliveries`). */
 import type { JsonValue } from '../meta/types.js';
 
-export const ALERT_KINDS = ['breach', 'burn', 'run', 'share'] as const;
-/** What raised the alert: an SLO objective missed, an error budget burning too fast, a failed/blocked run, or a share's access about to expire. */
+export const ALERT_KINDS = ['breach', 'burn', 'run', 'share', 'sync'] as const;
+/** What raised the alert: an SLO objective missed, an error budget burning too fast, a failed/blocked run, a share's access about to expire, or a sync held by its guardrails. */
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const ALERT_SEVERITIES = ['page', 'ticket'] as const;

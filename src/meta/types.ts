@@ -2,7 +2,7 @@
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'blocked', 'incomplete', 'canceled'] as const;
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'blocked', 'incomplete', 'partial', 'canceled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** How a run ended; `finishRun` takes one of these. */
 export type FinalRunStatus = Exclude<RunStatus, 'running'>;
@@ -10,7 +10,7 @@ export type FinalRunStatus = Exclude<RunStatus, 'running'>;
 export const RUN_TRIGGERS = ['manual', 'schedule', 'dev'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
-export const TARGET_STATUSES = ['running', 'succeeded', 'failed', 'skipped', 'blocked', 'canceled'] as const;
+export const TARGET_STATUSES = ['running', 'succeeded', 'failed', 'skipped', 'blocked', 'partial', 'canceled'] as const;
 export type TargetStatus = (typeof TARGET_STATUSES)[number];
 
 export const CHECK_SEVERITIES = ['block', 'warn'] as const;

@@ -36,3 +36,13 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function scrub(text: string, url: string): string {
   return redact(text, urlSecrets(url));
 }
+
+/** A response body as JSON; undefined when it is empty or not JSON. */
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

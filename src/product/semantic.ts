@@ -1,6 +1,7 @@
 import { checkSpec } from './schemas/checks.js';
 import { checkColumns, defaultCheckName } from './checks.js';
 import { dashboardProblems } from './dashboard-rules.js';
+import { syncProblems } from './sync-rules.js';
 import type { Problem } from './problems.js';
 import { fieldPath } from './problems.js';
 import { at, isRecord } from './raw.js';
@@ -20,6 +21,7 @@ export function referenceProblems(raw: unknown, file?: string): Problem[] {
   const columns = namedEntries(at(raw, 'contract', 'columns'));
   const columnNames = columns.map((entry) => entry.name);
   const columnSet = new Set(columnNames);
+  const columnTypes = new Map(columns.map((entry) => [entry.name, String((asArray(at(raw, 'contract', 'columns'))[entry.index] as { type?: unknown } | undefined)?.type ?? '')]));
   const columnList = listOf([...columnSet], 'and');
 
   const requireColumn = (value: unknown, path: readonly (string | number)[]) => {
@@ -176,6 +178,10 @@ export function referenceProblems(raw: unknown, file?: string): Problem[] {
         asArray(at(target, 'guardrails', 'values')).forEach((guardrail, guardIndex) =>
           requireColumn(at(guardrail, 'column'), [...path, 'guardrails', 'values', guardIndex, 'column']),
         );
+        asArray(at(target, 'guardrails', 'totals')).forEach((guardrail, guardIndex) =>
+          requireColumn(at(guardrail, 'column'), [...path, 'guardrails', 'totals', guardIndex, 'column']),
+        );
+        for (const problem of syncProblems(target, columnTypes)) add([...path, ...problem.path], problem.message, problem.fix);
         break;
       }
     }

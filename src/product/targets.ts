@@ -251,17 +251,20 @@ export interface DashboardTarget<C extends string = string, M extends string = s
   readonly freshness?: DashboardFreshness;
 }
 
-/** An HTTP API receiving records in batches (a CRM, an ad platform). */
+/** An HTTP JSON API receiving records in batches, under lastmile's request/response contract (docs/reverse-etl.md). */
 export interface HttpDestination {
   readonly type: 'http';
   readonly url: string;
   readonly method?: 'POST' | 'PUT' | 'PATCH';
   /** Sent as a bearer token. */
   readonly auth?: SecretRef;
+  /** Records per request (default 200); the target's `batchSize` wins when both are set. */
   readonly batchSize?: number;
+  /** How long one request may take before its outcome counts as unknown (default 30s); it is then sent again under the same idempotency key. */
+  readonly timeout?: DurationText;
 }
 
-/** A Postgres table receiving upserts. */
+/** A PostgreSQL table in an operational database: rows are staged with COPY, then applied in one transaction per batch. */
 export interface PostgresDestination {
   readonly type: 'postgres';
   /** Connection URL, from the environment. */
@@ -270,30 +273,78 @@ export interface PostgresDestination {
   readonly table: string;
 }
 
-export type Destination = HttpDestination | PostgresDestination;
+/** HubSpot's CRM v3 objects API: batch upsert / create / update / archive of one object type, records matched by a unique property. */
+export interface HubspotDestination {
+  readonly type: 'hubspot';
+  /** `contacts`, `companies`, `deals`, a custom object's type id (`2-1234567`)… */
+  readonly objectType: string;
+  /** The unique HubSpot property the key is written to (e.g. `email`, or a custom `lead_id` property); it must be a mapped field. */
+  readonly idProperty: string;
+  /** A private app's access token, sent as a bearer token. */
+  readonly token: SecretRef;
+  /** Default `https://api.hubapi.com`. */
+  readonly baseUrl?: string;
+  /** How long one request may take before its outcome counts as unknown (default 30s). */
+  readonly timeout?: DurationText;
+}
 
-/** Bounds on the values sent: a row outside them blocks the sync (the runaway-bid guard). */
+export type Destination = HttpDestination | PostgresDestination | HubspotDestination;
+
+/** Bounds on the values sent: a row outside them holds the sync for a decision (the runaway-bid guard). */
 export interface ValueGuardrail<C extends string = string> {
   readonly column: C;
   readonly min?: number;
   readonly max?: number;
 }
 
-export interface Guardrails<C extends string = string> {
-  readonly values?: readonly ValueGuardrail<C>[];
-  /** At most this many records per run. */
-  readonly maxRows?: number;
+/** The change of a numeric column's total against what the destination last received, as a fraction (0.2 = 20 %). */
+export interface TotalGuardrail<C extends string = string> {
+  readonly column: C;
+  readonly maxIncrease?: number;
+  readonly maxDecrease?: number;
 }
 
-/** Reverse ETL: rows pushed into an operational system. */
+/** Checked on the frozen plan before anything is written; a guardrail that trips holds the sync for a human decision. */
+export interface Guardrails<C extends string = string> {
+  readonly values?: readonly ValueGuardrail<C>[];
+  /** At most this many operations per run. */
+  readonly maxRows?: number;
+  /** At most this share (0–1) of the records synced so far may change or be deleted in one run. */
+  readonly maxChangedShare?: number;
+  /** At most this share (0–1) of the records synced so far may be deleted in one run (mirror: 0.1 unless set). */
+  readonly maxDeletedShare?: number;
+  readonly totals?: readonly TotalGuardrail<C>[];
+}
+
+/**
+ * How a sync writes: `insert` creates records lastmile has not synced, `update` changes existing records only,
+ * `upsert` does both, `mirror` upserts and also deletes the records lastmile synced that left the result.
+ */
+export type SyncMode = 'insert' | 'update' | 'upsert' | 'mirror';
+
+/** Reverse ETL: rows pushed into an operational system, by difference against what it last acknowledged. */
 export interface ReverseEtlTarget<C extends string = string> extends TargetBase {
   readonly kind: 'reverseEtl';
   readonly destination: Destination;
-  /** The column(s) identifying a record at the destination; idempotency keys derive from it. */
+  /** The column(s) identifying a record at the destination; each must be mapped to a destination field. */
   readonly key: C | readonly C[];
   /** Destination field → contract column. */
   readonly mapping: Readonly<Record<string, C>>;
+  /** Default `upsert`. */
+  readonly mode?: SyncMode;
+  /** `skip`: a NULL is not sent, so it never overwrites a value at the destination (default `send`). */
+  readonly nulls?: 'send' | 'skip';
+  /** Records per request or transaction (default: the destination's: HTTP 200, HubSpot 100, PostgreSQL 1000). */
+  readonly batchSize?: number;
+  /** Pace of requests and rows; a destination's 429 slows it further and never counts as a failure. */
+  readonly rateLimit?: { readonly requestsPerSecond?: number; readonly rowsPerSecond?: number };
+  /** Batches in flight at once (default 1). */
+  readonly concurrency?: number;
+  /** A rejected row is sent again at the next sync (`next-sync`, the default) or only once its values change (`on-change`). */
+  readonly retryRejected?: 'next-sync' | 'on-change';
   readonly guardrails?: Guardrails<C>;
+  /** How long a held sync waits for `lastmile approve` / `lastmile reject` before it is abandoned (default 24h). */
+  readonly approvalTimeout?: DurationText;
 }
 
 /** A serving target as written in a product module. */

@@ -157,6 +157,17 @@ const cases: Case[] = [
     says: /connection string with a password/,
     hides: 'hunter2',
   },
+  // reverse ETL: the destination must be able to tell records apart, and guardrails must guard numbers that are sent
+  { title: 'a sync key column not mapped', edits: [["mapping: { externalId: 'supplier_id', weeklyUnits: 'units' }", "mapping: { weeklyUnits: 'units' }"]], path: 'serve[3].key', says: /key column 'supplier_id' is not sent/, fix: /externalId: 'supplier_id'/ },
+  { title: 'a sync mode that does not exist', edits: [["key: 'supplier_id',\n", "key: 'supplier_id',\n      mode: 'replace',\n"]], path: 'serve[3].mode', says: /'replace' is not a sync mode/, fix: /'mirror'/ },
+  { title: 'a total guardrail on text', edits: [["guardrails: { values: [{ column: 'units', min: 0, max: 1000000 }] }", "guardrails: { totals: [{ column: 'supplier_id', maxIncrease: 0.2 }] }"]], path: 'serve[3].guardrails.totals[0].column', says: /guardrail column 'supplier_id' is text, not a number/ },
+  { title: 'a delete budget above 1', edits: [["guardrails: { values: [{ column: 'units', min: 0, max: 1000000 }] }", 'guardrails: { maxDeletedShare: 10 }']], path: 'serve[3].guardrails.maxDeletedShare', says: /'maxDeletedShare' is above 1/ },
+  {
+    title: "HubSpot's idProperty not mapped to the key",
+    edits: [["destination: { type: 'http', url: 'https://crm.example.com/api/suppliers', auth: secret('CRM_TOKEN') }", "destination: { type: 'hubspot', objectType: 'companies', idProperty: 'supplier_code', token: secret('HUBSPOT_TOKEN') }"]],
+    path: 'serve[3].destination.idProperty',
+    says: /idProperty 'supplier_code' is not mapped to the key column 'supplier_id'/,
+  },
 ];
 
 describe('malformed product modules', () => {

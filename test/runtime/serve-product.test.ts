@@ -43,7 +43,7 @@ const GADGETS = productModule({
   ],
 });
 
-// A scheduled target of a kind this version cannot serve.
+// A scheduled reverse ETL target.
 const SHARED = productModule({
   name: 'shared_widgets',
   source: "select sku, units from ${table('scratch.gadgets')}",
@@ -228,12 +228,10 @@ describe('the lastmile runtime', () => {
       expect(description.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 7, end: 7, step: 1 }], minute: [{ start: 15, end: 15, step: 1 }] });
     });
 
-    it('a scheduled target this version cannot serve gets no schedule, and says why', async () => {
+    it('a scheduled reverse ETL target gets its schedule like any other kind', async () => {
       const changes = await deploy('unserved', [product('shared_widgets')]);
-      expect(changes).toEqual([
-        expect.objectContaining({ scheduleId: 'lastmile/unserved/shared_widgets/partner_view', action: 'unservable', reason: "this version of lastmile cannot serve 'reverseEtl' targets yet" }),
-      ]);
-      expect(await listIds('lastmile/unserved/')).toEqual([]);
+      expect(changes).toEqual([expect.objectContaining({ scheduleId: 'lastmile/unserved/shared_widgets/partner_view', action: 'created' })]);
+      expect(await listIds('lastmile/unserved/')).toEqual(['lastmile/unserved/shared_widgets/partner_view']);
     });
 
     it("deletes the schedule of a target that disappeared, and only this environment's", async () => {

@@ -75,13 +75,13 @@ const STEADY = productModule({
   extra: `checks: [check.rowCount({ maxChange: 0.1, name: 'steady_volume' })],`,
 });
 
-// Its only target is a kind this version cannot serve: every run skips it, so no run is a delivery.
+// Its only target updates records a destination does not hold: every row is rejected, so no run is a delivery.
 const UNSERVED = productModule({
   name: 'unserved_orders',
   source: ORDERS,
   columns: COLUMNS,
   key: ['order_id'],
-  serve: ["reverseEtl({ name: 'partner_view', destination: { type: 'http', url: 'https://crm.example.com/api' }, key: 'order_id', mapping: { id: 'order_id' } })"],
+  serve: ["reverseEtl({ name: 'partner_view', mode: 'update', destination: { type: 'http', url: 'https://crm.example.com/api' }, key: 'order_id', mapping: { id: 'order_id' } })"],
   extra: `checks: [check.notNull('order_id')],
   slo: { availability: 0.99, freshness: '1h', window: '7d' },`,
 });
@@ -149,18 +149,18 @@ describe('checks and SLIs in every run', () => {
     expect(Math.abs(freshness!.value - gap)).toBeLessThan(2);
   }, 60_000);
 
-  it('a run whose only target was skipped is incomplete, not delivered: exit status, workflow, availability and freshness say so', async () => {
+  it('a run whose sync had its rows rejected is partial, not delivered: exit status, workflow, availability and freshness say so', async () => {
     const handle = await startRun(session, product('unserved_orders'), { trigger: 'dev' });
     const summary = await runResult(handle);
-    expect(summary.status).toBe('incomplete');
-    expect(summary.error).toMatch(/not every target was served: partner_view \(this version of lastmile cannot serve 'reverseEtl' targets yet\)/);
-    expect(summary.targets.map((t) => [t.name, t.status])).toEqual([['partner_view', 'skipped']]);
+    expect(summary.status).toBe('partial');
+    expect(summary.error).toMatch(/not every row was delivered: partner_view \(0 applied, 0 unchanged, 200 rejected/);
+    expect(summary.targets.map((t) => [t.name, t.status])).toEqual([['partner_view', 'partial']]);
     const failure = await handle.result().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'LastmileRunIncomplete' });
+    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'LastmileRunPartial' });
     expect((await handle.describe()).status.name).toBe('FAILED');
 
-    expect((await session.warehouse.meta.getRun(summary.runId))?.status).toBe('incomplete');
+    expect((await session.warehouse.meta.getRun(summary.runId))?.status).toBe('partial');
     const measured = (await warehouse.query('select sli, good from lastmile.sli_measurements where run_id = $1 order by sli', [summary.runId])).rows;
     expect(measured).toEqual([{ sli: 'availability', good: false }]);
     // the target's times are when it was served, not when the row was written

@@ -153,7 +153,7 @@ export function productModule(o: {
   ];
   const source = o.source ?? "select supplier_id, week, units from ${table('marts.returns_weekly')}";
   const serve = o.serve ?? [`files({ name: 'weekly_csv', format: 'csv', to: './exchange/${o.name}' })`];
-  return `import { check, defineProduct, files, share, dashboard, reverseEtl, sql, table } from 'lastmile';
+  return `import { check, defineProduct, files, share, dashboard, reverseEtl, secret, sql, table } from 'lastmile';
 
 export default defineProduct({
   name: '${o.name}',

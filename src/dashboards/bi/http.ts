@@ -1,5 +1,5 @@
 /** The one way the adapters talk HTTP: timeouts, secret handling and errors that are safe to show. */
-import { networkCause, redact, urlSecrets } from '../../net/http-errors.js';
+import { networkCause, redact, urlSecrets, parseJson } from '../../net/http-errors.js';
 import { durationMs } from '../../time/duration.js';
 import { resolveSecret, type SecretRef } from '../../product/secret.js';
 import type { BiTool } from '../../product/targets.js';
@@ -111,13 +111,4 @@ function hint(status: number): string {
   if (status === 401 || status === 403) return 'Check that the token or API key is valid and may do this.';
   if (status === 404) return "Check the tool's url and the ids it names.";
   return "Check the tool's settings in the dashboard target.";
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

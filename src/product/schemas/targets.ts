@@ -125,9 +125,8 @@ const shareTarget = strict({
   noticeBefore: duration.optional(),
 });
 
-const httpDestination = strict({
-  type: z.literal('http'),
-  url: z.string(expects("an https URL such as 'https://crm.example.com/api/leads'")).refine(
+const httpUrl = (example: string) =>
+  z.string(expects(`an http(s) URL such as '${example}'`)).refine(
     (value) => {
       try {
         return ['http:', 'https:'].includes(new URL(value).protocol);
@@ -135,11 +134,22 @@ const httpDestination = strict({
         return false;
       }
     },
-    { error: (issue) => say(`${shown(issue.input)} is not an http(s) URL`, "write the endpoint's full URL, e.g. 'https://crm.example.com/api/leads'") },
-  ),
+    { error: (issue) => say(`${shown(issue.input)} is not an http(s) URL`, `write the endpoint's full URL, e.g. '${example}'`) },
+  );
+
+const batchSize = z
+  .number(expects('a whole number of records, e.g. 200'))
+  .int({ error: say("'{field}' is not a whole number", 'use a batch size between 1 and 10000') })
+  .min(1, { error: say("'{field}' is below 1", 'use a batch size between 1 and 10000') })
+  .max(10_000, { error: say("'{field}' is above 10000", 'use a batch size between 1 and 10000') });
+
+const httpDestination = strict({
+  type: z.literal('http'),
+  url: httpUrl('https://crm.example.com/api/leads'),
   method: z.enum(['POST', 'PUT', 'PATCH']).optional(),
   auth: secretRef.optional(),
-  batchSize: z.number().int().min(1).max(10_000, { error: say('batchSize is above 10000', 'use a batch size between 1 and 10000') }).optional(),
+  batchSize: batchSize.optional(),
+  timeout: duration.optional(),
 });
 
 const postgresDestination = strict({
@@ -150,19 +160,50 @@ const postgresDestination = strict({
   }),
 });
 
+const hubspotDestination = strict({
+  type: z.literal('hubspot'),
+  objectType: z.string(expects("a HubSpot object type such as 'contacts'")).regex(/^[A-Za-z0-9_-]{1,64}$/, {
+    error: (issue) => say(`${shown(issue.input)} is not a HubSpot object type`, "write 'contacts', 'companies', 'deals' or a custom object's type id such as '2-1234567'"),
+  }),
+  idProperty: z.string(expects("a unique HubSpot property such as 'email'")).regex(/^[a-z0-9_]{1,100}$/, {
+    error: (issue) => say(`${shown(issue.input)} is not a HubSpot property name`, 'HubSpot property names are lower-case letters, digits and underscores'),
+  }),
+  token: secretRef,
+  baseUrl: httpUrl('https://api.hubapi.com').optional(),
+  timeout: duration.optional(),
+});
+
 const destination = z.discriminatedUnion(
   'type',
-  [httpDestination, postgresDestination],
+  [httpDestination, postgresDestination, hubspotDestination],
   variant(
     'a destination',
     'type',
-    "write { type: 'http', url: 'https://...', auth: secret('TOKEN') } or { type: 'postgres', url: secret('DB_URL'), table: 'schema.table' }",
+    "write { type: 'http', url: 'https://...', auth: secret('TOKEN') }, { type: 'postgres', url: secret('DB_URL'), table: 'schema.table' } or { type: 'hubspot', objectType: 'contacts', idProperty: 'email', token: secret('HUBSPOT_TOKEN') }",
   ),
 );
 
 const valueGuardrail = strict({ column: columnName, min: z.number().optional(), max: z.number().optional() })
   .refine(atLeastOneBound, { error: BOUNDS_MISSING })
   .refine(boundsInOrder, { error: BOUNDS_REVERSED });
+
+const share = (example: string) =>
+  z
+    .number(expects(`a share between 0 and 1, e.g. ${example}`))
+    .min(0, { error: say("'{field}' is below 0", `write a share between 0 and 1, e.g. ${example} for ${Number(example) * 100} %`) })
+    .max(1, { error: say("'{field}' is above 1", `write a share between 0 and 1, e.g. ${example} for ${Number(example) * 100} %`) });
+
+const change = z
+  .number(expects('a fraction such as 0.2 (20 %)'))
+  .min(0, { error: say("'{field}' is negative", 'write the largest allowed change as a fraction, e.g. 0.2 for 20 %') });
+
+const totalGuardrail = strict({ column: columnName, maxIncrease: change.optional(), maxDecrease: change.optional() }, "{ column: 'bid', maxIncrease: 0.2 }").refine(
+  (value) => value.maxIncrease !== undefined || value.maxDecrease !== undefined,
+  { error: say('the total guardrail has no limit', 'add maxIncrease and/or maxDecrease, e.g. { column: \'bid\', maxIncrease: 0.2 }') },
+);
+
+const perSecond = (example: number) =>
+  z.number(expects(`a rate per second, e.g. ${example}`)).positive({ error: say("'{field}' is not above 0", `write a rate per second, e.g. ${example}`) });
 
 const reverseEtlTarget = strict({
   kind: z.literal('reverseEtl'),
@@ -175,10 +216,27 @@ const reverseEtlTarget = strict({
   mapping: z
     .record(text('a destination field name'), columnName, expects("{ destinationField: 'contract_column' }"))
     .refine((value) => Object.keys(value).length > 0, { error: say('the mapping is empty', "map destination fields to contract columns, e.g. { leadScore: 'score' }") }),
+  mode: z
+    .enum(['insert', 'update', 'upsert', 'mirror'], { error: (issue) => say(`${shown(issue.input)} is not a sync mode`, "use 'insert', 'update', 'upsert' or 'mirror'") })
+    .optional(),
+  nulls: z.enum(['send', 'skip'], { error: (issue) => say(`${shown(issue.input)} is not a way to treat NULLs`, "use 'send' or 'skip' (never overwrite with NULL)") }).optional(),
+  batchSize: batchSize.optional(),
+  rateLimit: strict({ requestsPerSecond: perSecond(10).optional(), rowsPerSecond: perSecond(1000).optional() }, '{ requestsPerSecond: 10 }').optional(),
+  concurrency: z
+    .number(expects('a whole number of batches in flight, e.g. 4'))
+    .int({ error: say("'{field}' is not a whole number", 'use 1 to 32 batches in flight') })
+    .min(1, { error: say("'{field}' is below 1", 'use 1 to 32 batches in flight') })
+    .max(32, { error: say("'{field}' is above 32", 'use 1 to 32 batches in flight') })
+    .optional(),
+  retryRejected: z.enum(['next-sync', 'on-change'], { error: (issue) => say(`${shown(issue.input)} is not a retry rule`, "use 'next-sync' or 'on-change'") }).optional(),
   guardrails: strict({
     values: z.array(valueGuardrail).optional(),
     maxRows: z.number().int().min(1).optional(),
+    maxChangedShare: share('0.5').optional(),
+    maxDeletedShare: share('0.1').optional(),
+    totals: z.array(totalGuardrail).optional(),
   }).optional(),
+  approvalTimeout: duration.optional(),
 });
 
 export const TARGET_BUILDERS = 'build targets with files({...}), share({...}), dashboard({...}) or reverseEtl({...})';
