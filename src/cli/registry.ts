@@ -2,6 +2,7 @@
 import type { CommandDefinition } from './command.js';
 import { access, share, usage } from './definitions/access.js';
 import { checks } from './definitions/checks.js';
+import { approve, reject } from './definitions/decide.js';
 import { dev } from './definitions/dev.js';
 import { devserver } from './definitions/devserver.js';
 import { list } from './definitions/list.js';
@@ -12,11 +13,12 @@ import { runs } from './definitions/runs.js';
 import { slo } from './definitions/slo.js';
 import { sql } from './definitions/sql.js';
 import { status } from './definitions/status.js';
+import { syncs } from './definitions/syncs.js';
 import { validate } from './definitions/validate.js';
 import { warehouse } from './definitions/warehouse.js';
 import { worker } from './definitions/worker.js';
 
-export const COMMANDS: readonly CommandDefinition[] = [dev, validate, list, run, status, runs, checks, quarantine, slo, access, share, usage, revoke, sql, warehouse, worker, devserver];
+export const COMMANDS: readonly CommandDefinition[] = [dev, validate, list, run, status, runs, checks, quarantine, slo, access, share, usage, syncs, approve, reject, revoke, sql, warehouse, worker, devserver];
 
 export function commandNamed(name: string): CommandDefinition | undefined {
   return COMMANDS.find((command) => command.name === name);

@@ -63,6 +63,7 @@ export class RunProgress {
       }
       this.seen.set(key, { rows: record.rows, at: now });
     }
+    if (typeof record.batches === 'number' && typeof record.of === 'number' && record.of > 0) parts.push(`${record.batches} of ${record.of} batches sent`);
     if (typeof record.object === 'string') parts.push(`building ${record.object}`);
     if (typeof record.query === 'string') parts.push(`timing ${record.query}${typeof record.sample === 'number' ? ` (sample ${record.sample + 1})` : ''}`);
     if (attempt > 1) parts.push(`attempt ${attempt}`);

@@ -101,8 +101,8 @@ describe('lastmile list and command-line errors', () => {
       { name: 'monthly_csv', kind: 'files', schedule: { cron: '0 6 2 * *', timezone: 'Europe/Berlin' }, unservable: null },
       { name: 'monthly_parquet', kind: 'files', schedule: { cron: '0 6 2 * *', timezone: 'Europe/Berlin' }, unservable: null },
     ]);
-    // a target this version cannot serve says so, and why
-    expect(products.find((p) => p.name === 'ad_bids')!.targets[0]).toMatchObject({ unservable: "this version of lastmile cannot serve 'reverseEtl' targets yet" });
+    // every kind is served: a reverse ETL target is listed like any other
+    expect(products.find((p) => p.name === 'ad_bids')!.targets[0]).toMatchObject({ name: 'bid_sync', kind: 'reverseEtl', unservable: null });
     const returns = products.find((p) => p.name === 'returns_by_supplier')!;
     expect(returns.targets).toEqual([{ name: 'quality_review', kind: 'dashboard', schedule: { cron: '0 5 * * *', timezone: 'Europe/Berlin' } , unservable: null }]);
   });
@@ -114,9 +114,8 @@ describe('lastmile list and command-line errors', () => {
     expect(lines[0]).toMatch(/^product\s+version\s+owner\s+audience\s+targets$/);
     expect(lines).toHaveLength(2 + 5);
     expect(result.stdout).toMatch(/partner_invoices\s+1\.0\.0\s+finance-data\s+external\s+monthly_csv \(files, 0 6 2 \* \* Europe\/Berlin\); monthly_parquet/);
-    // the targets this version cannot serve are marked, and said why under the table
-    expect(result.stdout).toMatch(/ad_bids\s+\S+\s+performance-marketing\s+\S+\s+bid_sync \(reverseEtl, [^)]*not served\)/);
-    expect(result.stdout).toContain("not served: ad_bids/bid_sync — this version of lastmile cannot serve 'reverseEtl' targets yet");
+    expect(result.stdout).toMatch(/ad_bids\s+\S+\s+performance-marketing\s+\S+\s+bid_sync \(reverseEtl, 0 \*\/4 \* \* \* UTC\)/);
+    expect(result.stdout).not.toContain('not served');
   });
 
   it('list with an invalid product lists the valid ones (exit 0) and names the invalid file in one warning on stderr', async () => {
@@ -163,7 +162,7 @@ describe('lastmile list and command-line errors', () => {
     ['otherCommandsFlag', /^lastmile: list has no option --env\. Run lastmile list --help\.\n$/],
     ['missingValue', /^lastmile: run: --target needs a value \(--target T\)\. Run lastmile run --help\.\n$/],
     ['missingValueBeforeFlag', /^lastmile: run: --target needs a value \(--target T\)\. Run lastmile run --help\.\n$/],
-    ['missingProduct', /^lastmile: run needs <product>: lastmile run <product> \[--target T\]\.\.\. \[--local-worker\] \[--env E\] \[--json\]\. Run lastmile run --help\.\n$/],
+    ['missingProduct', /^lastmile: run needs <product>: lastmile run <product> \[--target T\]\.\.\. \[--local-worker\] \[--dry-run\] \[--env E\] \[--json\]\. Run lastmile run --help\.\n$/],
     ['extraArgument', /^lastmile: list takes no arguments, but got 'extra': lastmile list \[--json\]\. Run lastmile list --help\.\n$/],
     ['badPort', /^lastmile: --port must be a port number, got seventy\n$/],
   ])('%s exits 2 with one line', async (name, says) => {

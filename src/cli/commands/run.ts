@@ -92,7 +92,28 @@ export async function runCommand(session: Session, product: Product, targets: st
       .catch(() => undefined)
       .finally(() => (reading = false));
   }, 2000);
+  const told = new Set<string>();
   const poll = setInterval(() => {
+    // a sync its guardrails hold waits for a person: say so once, with what tripped and how to decide
+    void session.warehouse.pool
+      .query<{ run_id: string; target: string; verdicts: { tripped: boolean; message: string }[] }>(
+        `select run_id, target, verdicts from lastmile.sync_runs where left(run_id, length($1) + 1) = $1 || '/' and state = 'held'`,
+        [runId],
+      )
+      .then(
+        (held) => {
+          for (const row of held.rows) {
+            if (told.has(row.target)) continue;
+            told.add(row.target);
+            const tripped = row.verdicts.filter((v) => v.tripped).map((v) => v.message).join('; ');
+            out.note(
+              `  ${duration(Date.now() - started).padStart(8)}  ${row.target}: held by its guardrails — ${tripped}. Nothing was sent; ` +
+                `decide in another terminal: lastmile approve ${row.run_id} --env ${session.env.name} (or lastmile reject …)`,
+            );
+          }
+        },
+        () => undefined,
+      );
     void session.warehouse.meta.listTargets(runId).then(
       (rows) => {
         for (const row of rows) {
