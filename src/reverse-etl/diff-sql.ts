@@ -59,7 +59,8 @@ export function freezeStatement(spec: SyncSpec, query: CompiledQuery): CompiledQ
         select coalesce(c.key, s.key) as key, ${op} as op, coalesce(c.record, s.record) as record, c.hash, s.remote_id
         from (
           select r.key, r.record, md5(r.record::text) as hash, true as present
-          from (select ${keySql(spec)} as key, ${recordSql(spec)} as record from (${query.text}) as q) as r
+          -- offset 0 keeps this subquery whole: each record is built once, not again inside its hash
+          from (select ${keySql(spec)} as key, ${recordSql(spec)} as record from (${query.text}) as q offset 0) as r
         ) as c
         full join (
           select key, hash, record, remote_id, status, rejected_hash

@@ -193,11 +193,18 @@ function outcomeOf(row: OutgoingRow, touched: boolean): RowOutcome {
 async function stageRows(client: pg.PoolClient, fields: readonly string[], rows: readonly OutgoingRow[]): Promise<Stage> {
   const name = 'lastmile_sync_stage';
   await client.query(`create temporary table ${name} (seq integer, op text, ${fields.map((f) => `${quoteIdent(f)} text`).join(', ')}) on commit drop`);
+  // a thousand lines per chunk: one socket write each, not one per row
   const lines = function* () {
+    let chunk: string[] = [];
     for (const row of rows) {
       const cells = [String(row.seq), row.op, ...fields.map((field) => copyCell(field in row.key ? row.key[field] : row.record?.[field]))];
-      yield `${cells.join('\t')}\n`;
+      chunk.push(`${cells.join('\t')}\n`);
+      if (chunk.length === 1000) {
+        yield chunk.join('');
+        chunk = [];
+      }
     }
+    if (chunk.length > 0) yield chunk.join('');
   };
   await pipeline(Readable.from(lines()), client.query(copyFrom(`copy ${name} (seq, op, ${fields.map(quoteIdent).join(', ')}) from stdin`)));
   return { name };
