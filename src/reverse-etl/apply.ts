@@ -83,6 +83,7 @@ export async function applyPlan(pool: pg.Pool, spec: SyncSpec, runId: string, ad
 
 interface OpRow {
   seq: number;
+  key: string;
   op: SyncOp;
   record: Record<string, JsonValue> | null;
   remote_id: string | null;
@@ -99,7 +100,7 @@ async function sendBatch(
   let { round, sent } = start;
   for (;;) {
     const rows = await pool.query<OpRow>(
-      `select seq, op, record, remote_id from lastmile.sync_ops where run_id = $1 and batch = $2 and status in ('pending', 'transient') order by seq`,
+      `select seq, key, op, record, remote_id from lastmile.sync_ops where run_id = $1 and batch = $2 and status in ('pending', 'transient') order by seq`,
       [runId, start.batch],
     );
     if (rows.rows.length === 0) {
@@ -126,14 +127,28 @@ async function sendBatch(
   }
 }
 
-/** The key fields of a row are read from its record (for a delete: the record last synced). */
+/**
+ * The key fields of a row are read from its record (for a delete: the record last synced); a delete whose values the
+ * state did not keep takes them from the key's text (a JSON array for several columns).
+ */
 function outgoingRow(spec: SyncSpec, row: OpRow): OutgoingRow {
   const key: Record<string, JsonScalar> = {};
-  for (const field of spec.keyFields) {
-    const value = row.record?.[field];
+  const fromText = row.record === null ? keyValues(spec, row.key) : undefined;
+  spec.keyFields.forEach((field, index) => {
+    const value = fromText ? fromText[index] : row.record?.[field];
     key[field] = value === undefined || (typeof value === 'object' && value !== null) ? null : value;
-  }
+  });
   return { seq: row.seq, op: row.op, key, record: row.record, remoteId: row.remote_id };
+}
+
+function keyValues(spec: SyncSpec, key: string): JsonValue[] {
+  if (spec.keyFields.length === 1) return [key];
+  try {
+    const parsed = JSON.parse(key) as unknown;
+    return Array.isArray(parsed) ? (parsed as JsonValue[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -145,14 +160,23 @@ async function recordOutcomes(pool: pg.Pool, runId: string, batch: number, rows:
   const bySeq = new Map(outcomes.map((o) => [o.seq, o]));
   const all = rows.map((row): RowOutcome => bySeq.get(row.seq) ?? { seq: row.seq, status: 'transient', reason: 'the destination reported no outcome for this row' });
   const transient = all.filter((o) => o.status === 'transient').length;
+  // the rows applied as sent in one statement; only the others (and rows with a destination id) one by one
+  const special = all.filter((o) => o.status !== 'applied' || o.reason !== undefined || o.remoteId !== undefined);
   await inTransaction(pool, async (client) => {
     await client.query(
-      `update lastmile.sync_ops o
-          set status = u.status, reason = u.reason, remote_id = coalesce(u.remote_id, o.remote_id), attempt = o.attempt + 1, finished_at = now()
-         from unnest($2::int[], $3::text[], $4::text[], $5::text[]) as u(seq, status, reason, remote_id)
-        where o.run_id = $1 and o.seq = u.seq`,
-      [runId, all.map((o) => o.seq), all.map((o) => o.status), all.map((o) => o.reason ?? null), all.map((o) => o.remoteId ?? null)],
+      `update lastmile.sync_ops set status = 'applied', attempt = attempt + 1, finished_at = now()
+        where run_id = $1 and batch = $2 and status in ('pending', 'transient') and seq = any($3::int[]) and not (seq = any($4::int[]))`,
+      [runId, batch, rows.map((r) => r.seq), special.map((o) => o.seq)],
     );
+    if (special.length > 0) {
+      await client.query(
+        `update lastmile.sync_ops o
+            set status = u.status, reason = u.reason, remote_id = coalesce(u.remote_id, o.remote_id), attempt = o.attempt + 1, finished_at = now()
+           from unnest($2::int[], $3::text[], $4::text[], $5::text[]) as u(seq, status, reason, remote_id)
+          where o.run_id = $1 and o.seq = u.seq`,
+        [runId, special.map((o) => o.seq), special.map((o) => o.status), special.map((o) => o.reason ?? null), special.map((o) => o.remoteId ?? null)],
+      );
+    }
     if (transient > 0 && round + 1 < MAX_ROUNDS) {
       await client.query(`update lastmile.sync_batches set round = round + 1, sent_at = null where run_id = $1 and batch = $2`, [runId, batch]);
     } else {

@@ -8,7 +8,7 @@ import type pg from 'pg';
 
 export async function foldRun(client: pg.PoolClient, runId: string): Promise<boolean> {
   const run = await client.query<{ env: string; product: string; target: string }>(
-    `update lastmile.sync_runs set folded = true where run_id = $1 and not folded returning env, product, target`,
+    `update lastmile.sync_runs set folded = true where run_id = $1 and not folded returning env, product, target, keeps_records`,
     [runId],
   );
   const scope = run.rows[0];
@@ -16,8 +16,8 @@ export async function foldRun(client: pg.PoolClient, runId: string): Promise<boo
   const params = [runId, scope.env, scope.product, scope.target];
   const inserted = await client.query(
     `insert into lastmile.sync_state as s (product, env, target, key, hash, record, remote_id, status, reason, rejected_hash, synced_at, run_id)
-     select $3, $2, $4, o.key, o.hash, o.record, o.remote_id, 'applied', null, null, coalesce(o.finished_at, now()), o.run_id
-       from lastmile.sync_ops o
+     select $3, $2, $4, o.key, o.hash, case when r.keeps_records then o.record end, o.remote_id, 'applied', null, null, coalesce(o.finished_at, now()), o.run_id
+       from lastmile.sync_ops o join lastmile.sync_runs r on r.run_id = o.run_id
       where o.run_id = $1 and o.op <> 'delete' and o.status in ('applied', 'unchanged') and o.key is not null
      on conflict (product, env, target, key) do update
         set hash = excluded.hash, record = excluded.record, remote_id = coalesce(excluded.remote_id, s.remote_id),

@@ -62,6 +62,8 @@ export async function freezePlan(pool: pg.Pool, spec: SyncSpec, input: FreezeInp
     // keys and values read the same in every session: text of dates and times in UTC, ISO style
     await client.query(`set local timezone = 'UTC'`);
     await client.query(`set local datestyle = 'ISO, YMD'`);
+    // the diff joins every served row with the synced state: in memory, not in batches on disk
+    await client.query(`set local work_mem = '256MB'`);
     await client.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [`lastmile-sync:${input.env}/${spec.product}/${spec.target}`]);
     if (!input.dryRun) {
       const again = await storedPlan(client, input.runId);
@@ -75,18 +77,19 @@ export async function freezePlan(pool: pg.Pool, spec: SyncSpec, input: FreezeInp
     if (!input.dryRun) await pruneLog(client, scope);
 
     await client.query(
-      `insert into lastmile.sync_runs (run_id, env, product, target, workflow_id, mode, destination, state, counts, verdicts, batches, batch_size)
-       values ($1, $2, $3, $4, $5, $6, $7, 'planned', '{}', '[]', 0, $8)`,
-      [input.runId, input.env, spec.product, spec.target, input.workflowId ?? null, spec.mode, input.destination, spec.batchSize],
+      `insert into lastmile.sync_runs (run_id, env, product, target, workflow_id, mode, destination, state, counts, verdicts, batches, batch_size, keeps_records)
+       values ($1, $2, $3, $4, $5, $6, $7, 'planned', '{}', '[]', 0, $8, $9)`,
+      [input.runId, input.env, spec.product, spec.target, input.workflowId ?? null, spec.mode, input.destination, spec.batchSize, spec.mode === 'mirror' || spec.guardrails.totals.length > 0],
     );
     const figuresBefore = await client.query<{ synced: string }>(
       `select count(*) as synced from lastmile.sync_state where env = $1 and product = $2 and target = $3 and hash is not null`,
       [input.env, spec.product, spec.target],
     );
-    const freeze = freezeStatement(spec, input.query);
+    const version = Number((await client.query<{ v: string }>(`select current_setting('server_version_num') as v`)).rows[0]!.v);
+    const freeze = freezeStatement(spec, input.query, { binaryHash: version >= 140_000 });
     const frozen = await client.query(freeze.text, [...freeze.values, input.runId, input.env, spec.product, spec.target, spec.batchSize]);
     // the guardrails join the plan with the state: plan them on statistics that know the plan's size
-    if ((frozen.rowCount ?? 0) > 1000) await client.query('analyze lastmile.sync_ops');
+    if ((frozen.rowCount ?? 0) > 50_000) await client.query('analyze lastmile.sync_ops');
     const count = countStatement(input.query);
     const rows = Number((await client.query<{ rows: string }>(count.text, count.values)).rows[0]!.rows);
     const byOp = await client.query<{ op: SyncOp; status: string; n: string }>(
@@ -106,7 +109,7 @@ export async function freezePlan(pool: pg.Pool, spec: SyncSpec, input: FreezeInp
       (await client.query<{ batches: string }>(`select coalesce(max(batch) + 1, 0) as batches from lastmile.sync_ops where run_id = $1`, [input.runId])).rows[0]!.batches,
     );
     await client.query(`insert into lastmile.sync_batches (run_id, batch) select $1, b from generate_series(0, $2::int - 1) as b`, [input.runId, batches]);
-    const figures = await planFigures(client, input.runId, scope);
+    const figures = await planFigures(client, input.runId, scope, counts.synced);
     const verdicts = await judgeGuardrails(client, spec, input.runId, input.env, figures);
     const held = verdicts.some((v) => v.tripped);
     // nothing to send: the run is done as it is frozen (its rejected NULL keys are in the log)

@@ -30,18 +30,16 @@ export interface PlanFigures {
 
 const STATE = `lastmile.sync_state`;
 
-export async function planFigures(client: pg.PoolClient, runId: string, scope: { env: string; product: string; target: string }): Promise<PlanFigures> {
-  const result = await client.query<{ operations: string; deletes: string; synced: string; changes: string }>(
-    `select
-       (select count(*) from lastmile.sync_ops where run_id = $1 and status = 'pending') as operations,
-       (select count(*) from lastmile.sync_ops where run_id = $1 and status = 'pending' and op = 'delete') as deletes,
-       (select count(*) from ${STATE} where env = $2 and product = $3 and target = $4 and hash is not null) as synced,
-       (select count(*) from lastmile.sync_ops o join ${STATE} s on s.env = $2 and s.product = $3 and s.target = $4 and s.key = o.key and s.hash is not null
-         where o.run_id = $1 and o.status = 'pending') as changes`,
+/** `synced`: the records the destination acknowledged before this run (the plan counted them already). */
+export async function planFigures(client: pg.PoolClient, runId: string, scope: { env: string; product: string; target: string }, synced: number): Promise<PlanFigures> {
+  const result = await client.query<{ operations: string; deletes: string; changes: string }>(
+    `select count(*) as operations, count(*) filter (where o.op = 'delete') as deletes,
+            count(*) filter (where exists (select 1 from ${STATE} s where s.env = $2 and s.product = $3 and s.target = $4 and s.key = o.key and s.hash is not null)) as changes
+       from lastmile.sync_ops o where o.run_id = $1 and o.status = 'pending'`,
     [runId, scope.env, scope.product, scope.target],
   );
   const row = result.rows[0]!;
-  return { operations: Number(row.operations), deletes: Number(row.deletes), synced: Number(row.synced), changesOfSynced: Number(row.changes) };
+  return { operations: Number(row.operations), deletes: Number(row.deletes), synced, changesOfSynced: Number(row.changes) };
 }
 
 const pct = (value: number) => `${(value * 100).toFixed(1).replace(/\.0$/, '')} %`;

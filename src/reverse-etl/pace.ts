@@ -39,9 +39,16 @@ class Bucket {
   }
 }
 
+/**
+ * Requests are spaced as if each second had this many milliseconds more: request i and request i + N (N a second's
+ * worth) leave at least 1 s + this apart, so the few milliseconds each takes to arrive cannot put N + 1 into a
+ * destination's sliding second (at 1 % of the rate).
+ */
+export const ARRIVAL_MARGIN_MS = 10;
+
 export function createPace(limits: PaceLimits, clock: () => number = Date.now): Pace {
   const now = clock();
-  const requests = limits.requestsPerSecond ? new Bucket(limits.requestsPerSecond, now) : undefined;
+  const requests = limits.requestsPerSecond ? new Bucket((limits.requestsPerSecond * 1000) / (1000 + ARRIVAL_MARGIN_MS), now) : undefined;
   const rows = limits.rowsPerSecond ? new Bucket(limits.rowsPerSecond, now) : undefined;
   let heldUntil = 0;
   // one waiter at a time takes tokens, in arrival order

@@ -99,16 +99,16 @@ export class Incidents {
     );
   }
 
-  /** The latest run failed, was blocked or left a target unserved: open until a run delivers. */
+  /** The latest run failed, was blocked, delivered only partly or left a target unserved: open until a run delivers. */
   async run(latest: RunRecord | undefined): Promise<void> {
-    const open = latest !== undefined && (latest.status === 'failed' || latest.status === 'blocked' || latest.status === 'incomplete');
+    const open = latest !== undefined && ['failed', 'blocked', 'incomplete', 'partial'].includes(latest.status);
     await this.set(
       open,
       {
         kind: 'run',
         severity: 'page',
         key: this.key('run'),
-        message: `${this.who}: run ${latest?.runId ?? ''} ${latest?.status ?? ''}: ${latest?.status === 'blocked' ? latest.reasons.join('; ') : (latest?.error ?? '')}`,
+        message: `${this.who}: run ${latest?.runId ?? ''} ${latest?.status ?? ''}: ${latest?.status === 'blocked' && latest.reasons.length > 0 ? latest.reasons.join('; ') : (latest?.error ?? '')}`,
         detail: { runId: latest?.runId ?? null, status: latest?.status ?? null },
       },
       () => `${this.who}: run ${latest?.runId ?? ''} succeeded`,

@@ -236,9 +236,13 @@ describe('refreshing dashboard objects', () => {
     expect(outcome.action).toBe('created');
     // the connection is gone, and with it the lock: nobody still holds an advisory lock in that database
     expect(faulty.totalCount).toBe(0);
-    const { rows } = await pool.query<{ n: string }>(
-      `select count(*) as n from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and d.datname = 'refresh_unlock'`,
-    );
-    expect(Number(rows[0]!.n)).toBe(0);
+    // the server ends the closed connection's backend a moment after the socket closes (later on a busy machine)
+    const held = async () =>
+      Number(
+        (await pool.query<{ n: string }>(`select count(*) as n from pg_locks l join pg_database d on d.oid = l.database where l.locktype = 'advisory' and d.datname = 'refresh_unlock'`))
+          .rows[0]!.n,
+      );
+    for (let i = 0; i < 50 && (await held()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await held()).toBe(0);
   });
 });

@@ -49,6 +49,9 @@ describe('migrate', () => {
       'schema_migrations',
       'share_grants',
       'sli_measurements',
+      'sync_batches',
+      'sync_ops',
+      'sync_runs',
       'sync_state',
       'target_runs',
     ]);

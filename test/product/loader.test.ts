@@ -28,7 +28,8 @@ describe('the example products', () => {
     expect(crm.kind).toBe('reverseEtl');
     if (crm.kind === 'reverseEtl') {
       expect(crm.key).toEqual(['lead_id']);
-      expect(crm.destination).toMatchObject({ type: 'http', auth: { kind: 'secret', env: 'CRM_TOKEN' } });
+      expect(crm.destination).toMatchObject({ type: 'hubspot', objectType: 'contacts', idProperty: 'lead_id', token: { kind: 'secret', env: 'HUBSPOT_TOKEN' } });
+      expect(crm).toMatchObject({ mode: 'upsert', nulls: 'skip' });
     }
     expect(leads.contract.columns.find((column) => column.name === 'email')?.classification).toBe('pii');
     expect(leads.contract.columns.find((column) => column.name === 'lead_id')?.classification).toBe('internal');

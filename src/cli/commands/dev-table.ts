@@ -27,6 +27,7 @@ export function targetsOf(summary: RunSummary): string {
   if (count('skipped') > 0) parts.push(`${count('skipped')} not served`);
   if (count('failed') > 0) parts.push(`${count('failed')} failed`);
   if (count('blocked') > 0) parts.push(`${count('blocked')} blocked`);
+  if (count('partial') > 0) parts.push(`${count('partial')} partly delivered`);
   return parts.join(', ');
 }
 

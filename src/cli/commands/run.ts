@@ -11,7 +11,8 @@ export function printSummary(summary: RunSummary, out: Output): void {
   const took = Date.parse(summary.finishedAt) - Date.parse(summary.startedAt);
   out.print(`${summary.product} ${summary.version} in ${summary.env}: ${summary.status.toUpperCase()} — ${summary.rows} rows in ${duration(took)}`);
   out.print(`  workflow ${summary.workflowId}`);
-  if (summary.error && summary.status !== 'blocked') out.print(`  error: ${summary.error}`);
+  // a run its checks blocked lists their reasons below; one a held sync blocked says why here
+  if (summary.error && (summary.status !== 'blocked' || !summary.checks?.blocked)) out.print(`  ${summary.status === 'blocked' ? 'blocked' : 'error'}: ${summary.error}`);
   for (const line of checkLines(summary)) out.print(`  ${line}`);
   out.print(
     table(

@@ -28,6 +28,8 @@ create table lastmile.sync_runs (
   outcome jsonb,
   -- the acknowledged operations were merged into sync_state
   folded boolean not null default false,
+  -- the state keeps each record's values (a mirror's deletes send them, a totals guardrail sums them)
+  keeps_records boolean not null default true,
   decided_by text,
   decision_reason text,
   decided_at timestamptz,
@@ -53,6 +55,8 @@ create table lastmile.sync_ops (
   primary key (run_id, seq)
 );
 create index sync_ops_batch on lastmile.sync_ops (run_id, batch);
+-- room on every page: recording a row's outcome updates it in place (a HOT update) instead of moving it
+alter table lastmile.sync_ops set (fillfactor = 60);
 
 -- Each batch's send: the round names its idempotency key; sent but not acknowledged is an unknown outcome.
 create table lastmile.sync_batches (
