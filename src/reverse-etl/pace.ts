@@ -46,9 +46,32 @@ class Bucket {
  */
 export const ARRIVAL_MARGIN_MS = 10;
 
+/**
+ * Requests leave on a schedule, one every `interval` ms: a request that left a little late (a timer fires late, never
+ * early) does not push the schedule back, so lateness is not lost on every request; one that comes after an idle spell
+ * starts a new schedule, so nothing is saved up for a burst.
+ */
+class Spacing {
+  private next: number;
+
+  constructor(
+    private readonly interval: number,
+    now: number,
+  ) {
+    this.next = now;
+  }
+
+  /** Milliseconds until a request may leave (0: it leaves now, and the next one is scheduled). */
+  take(now: number): number {
+    if (this.next > now) return Math.ceil(this.next - now);
+    this.next = (now - this.next < this.interval ? this.next : now) + this.interval;
+    return 0;
+  }
+}
+
 export function createPace(limits: PaceLimits, clock: () => number = Date.now): Pace {
   const now = clock();
-  const requests = limits.requestsPerSecond ? new Bucket((limits.requestsPerSecond * 1000) / (1000 + ARRIVAL_MARGIN_MS), now) : undefined;
+  const requests = limits.requestsPerSecond ? new Spacing((1000 + ARRIVAL_MARGIN_MS) / limits.requestsPerSecond, now) : undefined;
   const rows = limits.rowsPerSecond ? new Bucket(limits.rowsPerSecond, now) : undefined;
   let heldUntil = 0;
   // one waiter at a time takes tokens, in arrival order
@@ -61,16 +84,17 @@ export function createPace(limits: PaceLimits, clock: () => number = Date.now): 
         await sleep(heldUntil - at);
         continue;
       }
-      const wait = Math.max(requests?.take(1, at) ?? 0, 0);
-      if (wait > 0) {
-        await sleep(wait);
-        continue;
-      }
+      // rows first: a request waiting for its rows must not use up its place in the request schedule
       const rowWait = rows?.take(Math.min(count, limits.rowsPerSecond ?? count), at) ?? 0;
       if (rowWait > 0) {
-        // give the request token back: the request did not go
-        requests?.take(-1, at);
         await sleep(rowWait);
+        continue;
+      }
+      const wait = requests?.take(at) ?? 0;
+      if (wait > 0) {
+        // the rows were taken: hand them back, they are taken again when the request may leave
+        rows?.take(-Math.min(count, limits.rowsPerSecond ?? count), at);
+        await sleep(wait);
         continue;
       }
       return;

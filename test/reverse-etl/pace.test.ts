@@ -34,10 +34,11 @@ describe('createPace', () => {
     const pace = createPace({ requestsPerSecond: 20 });
     const times = await takeAll(pace, Array.from({ length: 34 }, () => 1));
     const inTime = times.filter((at) => at < 1_500).length;
-    // one at once, then one every 50 ms
+    // one at once, then one every 50.5 ms on a schedule: a request a timer let out late is followed by one a little
+    // sooner (the schedule does not slip), never by a burst
     expect(inTime).toBeGreaterThanOrEqual(26);
     expect(inTime).toBeLessThanOrEqual(31);
-    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(50 - ROUNDING);
+    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(35);
     expect(maxInWindow(times, 1_000 - ROUNDING)).toBeLessThanOrEqual(20);
   });
 
