@@ -260,6 +260,11 @@ describe('rate limits, 5xx and the token', () => {
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('daily API limit');
     expect(hub.counts.requests[UPSERT]).toBe(1);
+    // also when the answer carries a Retry-After: a daily limit is not waited out a second at a time
+    hub.answerNext(429, { status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', policyName: 'DAILY', correlationId: 'c3' }, { 'retry-after': '1' });
+    const again = await failure(adapter().send(batchOf([row(2, 'upsert', 'L2', {})])));
+    expect(again.message).toContain('daily API limit');
+    expect(hub.counts.requests[UPSERT]).toBe(2);
   });
 
   it('retries two 5xx answers, then applies', async () => {

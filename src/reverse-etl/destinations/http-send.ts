@@ -66,7 +66,9 @@ export async function sendWithRetries(request: SyncRequest, options: SendOptions
     if ('status' in answer && answer.status === 429) {
       options.stats.throttled += 1;
       // at least 50 ms: a destination answering Retry-After: 0 must not turn this into a busy loop
-      const wait = Math.max(50, retryAfterMs(answer.headers) ?? options.throttleWaitMs?.(answer) ?? 1_000);
+      // the destination's own reading first: it may end the batch (a daily limit) whatever Retry-After says
+      const hinted = options.throttleWaitMs?.(answer);
+      const wait = Math.max(50, retryAfterMs(answer.headers) ?? hinted ?? 1_000);
       throttledMs += wait;
       if (throttledMs > maxThrottled) {
         throw new SyncError(`${options.label} kept answering 429 Too Many Requests for ${Math.round(throttledMs / 1000)} s; the batch is sent again later.`, { retryable: true });
