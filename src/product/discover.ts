@@ -4,6 +4,19 @@ import path from 'node:path';
 const MODULE = /\.(ts|mts|js|mjs)$/;
 const SKIPPED = /\.d\.(ts|mts)$|\.(test|spec)\.(ts|mts|js|mjs)$/;
 
+/** Whether a file at `relative` (to the products folder, `/`-separated) is a product module by the rules below. */
+export function isProductModulePath(relative: string): boolean {
+  const parts = relative.split('/');
+  if (parts.some((part) => part.startsWith('_') || part.startsWith('.') || part === 'node_modules')) return false;
+  const name = parts[parts.length - 1] ?? '';
+  return MODULE.test(name) && !SKIPPED.test(name);
+}
+
+/** Whether a file at `relative` is a module a product could import (helpers in `_` files included). */
+export function isModulePath(relative: string): boolean {
+  return MODULE.test(relative) && !relative.split('/').includes('node_modules');
+}
+
 /**
  * The product modules under `dir`, sorted: `**\/*.ts`, `.mts`, `.js` and `.mjs`. Declaration files, tests, and files
  * or folders starting with `_` or `.` (shared helpers, hidden folders) and `node_modules` are skipped.

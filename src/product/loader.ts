@@ -71,7 +71,7 @@ export async function scanProducts(options: LoadProductsOptions): Promise<Produc
 }
 
 /** The declaration a module exports by default, or undefined (with a problem recorded) when there is none. */
-function defaultDeclaration(exports: Readonly<Record<string, unknown>>, file: string, problems: Problem[]): unknown {
+export function defaultDeclaration(exports: Readonly<Record<string, unknown>>, file: string, problems: Problem[]): unknown {
   const value = exports.default;
   if (isProductDefinition(value)) return value;
   if (value === undefined) {
@@ -116,7 +116,7 @@ function defaultDeclaration(exports: Readonly<Record<string, unknown>>, file: st
   return undefined;
 }
 
-function duplicateNameProblems(names: readonly { name: string; file: string }[]): Problem[] {
+export function duplicateNameProblems(names: readonly { name: string; file: string }[]): Problem[] {
   const byName = new Map<string, string[]>();
   for (const { name, file } of names) byName.set(name, [...(byName.get(name) ?? []), file]);
   const problems: Problem[] = [];
