@@ -1,4 +1,5 @@
 import { ApplicationFailure, patched, proxyActivities, sleep } from '@temporalio/workflow';
+import { workflowNow } from './clock.js';
 import type { DashboardActivities } from '../activities/dashboards/dashboard-activities.js';
 import type { SharingActivities } from '../activities/sharing/sharing-activities.js';
 import { failureMessage } from './failure.js';
@@ -120,15 +121,15 @@ async function refreshInOrder(plan: RefreshPlan, refresh: (object: string) => Pr
 /** Starts an asynchronous BI refresh and polls it on durable timers until it is done, failed, or out of time. */
 async function awaitRefresh(input: ServeTargetInput, tool: RefreshPlan['tools'][number]): Promise<string> {
   const started = await dashboards.startBiRefresh({ ...input, tool: tool.index });
-  const deadline = Date.now() + tool.maxWaitMs;
+  const deadline = workflowNow().getTime() + tool.maxWaitMs;
   for (;;) {
-    await sleep(Math.min(tool.pollEveryMs, Math.max(0, deadline - Date.now())));
+    await sleep(Math.min(tool.pollEveryMs, Math.max(0, deadline - workflowNow().getTime())));
     const polled = await dashboards.pollBiRefresh({ ...input, tool: tool.index, pollUrl: started.pollUrl });
     if (polled.state === 'done') return `${tool.name}: refresh done (${polled.status})`;
     if (polled.state === 'failed') {
       throw ApplicationFailure.nonRetryable(`${tool.name}: the refresh failed (status ${polled.status})${polled.message ? `: ${polled.message}` : ''}`, 'LastmileBiRefreshFailed');
     }
-    if (Date.now() >= deadline) {
+    if (workflowNow().getTime() >= deadline) {
       throw ApplicationFailure.nonRetryable(
         `${tool.name}: the refresh was not done within ${Math.round(tool.maxWaitMs / 1000)} s (last status ${polled.status || 'none'})`,
         'LastmileBiTimeout',

@@ -1,4 +1,5 @@
 import { condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { workflowNow } from './clock.js';
 import type { MonitorActivities } from '../activities/slo/monitor-activities.js';
 import type { SharingActivities } from '../activities/sharing/sharing-activities.js';
 import { INPUT_ERROR } from './errors.js';
@@ -38,8 +39,8 @@ export async function shareExpiry(input: { env: string }): Promise<void> {
       await condition(() => changed);
     } else {
       // something due at once twice in a row waits a little: a timer never spins on an event that does not go away
-      const wait = Math.max(Date.parse(nextAt) - Date.now(), dueAtOnce >= 2 ? 5_000 : 0);
-      dueAtOnce = Date.parse(nextAt) <= Date.now() ? dueAtOnce + 1 : 0;
+      const wait = Math.max(Date.parse(nextAt) - workflowNow().getTime(), dueAtOnce >= 2 ? 5_000 : 0);
+      dueAtOnce = Date.parse(nextAt) <= workflowNow().getTime() ? dueAtOnce + 1 : 0;
       if (wait > 0) await condition(() => changed, wait);
     }
     if (!changed) {
