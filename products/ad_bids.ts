@@ -1,5 +1,11 @@
 import { check, defineProduct, reverseEtl, secret, sql, table } from 'lastmile';
 
+/**
+ * Reverse ETL with guardrails. The bid model's recommendations go straight into the ad platform, which spends money on
+ * them at once: a model that goes wrong can burn a budget before anyone looks. So each sync is held for a person's
+ * approval when a bid leaves its hard limits, the total bid moves more than 20 % or a quarter of the mirrored bids would
+ * be deleted (`lastmile approve ad_bids` / `lastmile reject ad_bids`).
+ */
 export default defineProduct({
   name: 'ad_bids',
   version: '1.1.0',
