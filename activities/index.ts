@@ -5,6 +5,7 @@ import { withFailureTypes } from './core/failures.js';
 import { createCoreActivities } from './core/run-activities.js';
 import { createDashboardActivities } from './dashboards/dashboard-activities.js';
 import { createFileActivities } from './files/file-activities.js';
+import { createLineageActivities } from './lineage/lineage-activities.js';
 import { createReverseEtlActivities } from './reverse-etl/reverse-etl-activities.js';
 import { createSharingActivities } from './sharing/sharing-activities.js';
 import { createMonitorActivities } from './slo/monitor-activities.js';
@@ -20,6 +21,7 @@ export function createActivities(ctx: ServingContext) {
     ...createDashboardActivities(ctx),
     ...createSharingActivities(ctx),
     ...createReverseEtlActivities(ctx),
+    ...createLineageActivities(ctx),
   });
 }
 

@@ -6,3 +6,4 @@ export { dashboardRefresh } from './dashboard-refresh.js';
 export { dataSharing } from './data-sharing.js';
 export { shareExpiry, sharesChangedSignal } from './share-expiry.js';
 export { reverseEtlSync, approveSyncSignal, rejectSyncSignal } from './reverse-etl.js';
+export { lineageDelivery, lineageRecordedSignal } from './lineage-delivery.js';

@@ -1,6 +1,8 @@
 import { ApplicationFailure, executeChild, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { workflowNow } from './clock.js';
 import type { CheckActivities } from '../activities/checks/check-activities.js';
 import type { CoreActivities } from '../activities/core/run-activities.js';
+import type { LineageActivities } from '../activities/lineage/lineage-activities.js';
 import type { RunSloActivities } from '../activities/slo/run-slis.js';
 import { failureMessage } from './failure.js';
 import { runKeyOf, targetWorkflowId } from './ids.js';
@@ -32,9 +34,23 @@ const warehouse = proxyActivities<CheckActivities & RunSloActivities>({
   retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [INPUT_ERROR] },
 });
 
+// waking the lineage delivery is a signal: tried a few times, and a run never waits for the lineage receiver
+const lineage = proxyActivities<LineageActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: [INPUT_ERROR] },
+});
+
+/** Wakes the environment's lineage delivery (workflows/lineage-delivery.ts); its events are in the outbox already. */
+async function notifyLineage(env: string, runId: string): Promise<void> {
+  await lineage.notifyLineage({ env }).catch((error: unknown) => {
+    // the events wait in the outbox: the next run's notification, or the delivery's own retries, send them
+    log.warn(`the lineage delivery of ${env} was not told about run ${runId}: ${failureMessage(error)}`, { env, runId });
+  });
+}
+
 async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: string, target: PlannedTarget, checks: CheckOutcome): Promise<TargetResult> {
   const runId = plan.runId;
-  const startedAt = new Date().toISOString();
+  const startedAt = workflowNow().toISOString();
   if (!target.workflowType) {
     const skipped: TargetResult = {
       name: target.name,
@@ -71,10 +87,11 @@ async function serveTarget(input: ServeProductInput, plan: RunPlan, runKey: stri
  */
 export async function serveProduct(input: ServeProductInput): Promise<RunSummary> {
   const info = workflowInfo();
-  const startedAt = new Date().toISOString();
+  const startedAt = workflowNow().toISOString();
   const runKey = input.runKey ?? runKeyOf(info.startTime, info.runId);
   const plan = await bookkeeping.planRun({ ...input, workflowId: info.workflowId, temporalRunId: info.runId });
   const { env, product } = input;
+  if (plan.lineage && patched('lineage-events')) await notifyLineage(env, plan.runId);
   let checks: CheckOutcome | undefined;
   let error: string | undefined;
   try {
@@ -134,6 +151,7 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
   }
   const rows = checks?.rows ?? 0;
   await bookkeeping.finishRun({ env, runId: plan.runId, status, rows, error, checks: checks && { ...checks, warnings } });
+  if (plan.lineage && patched('lineage-events')) await notifyLineage(env, plan.runId);
   if (plan.hasSlo) await bookkeeping.recordRunSlis({ env, product, runId: plan.runId, ...(dataAge && { dataAge }) });
   await bookkeeping.notifyMonitor({ env, product }).catch((error: unknown) => {
     // the run is done either way; the monitor (when it runs) sees the run at its next evaluation
@@ -149,7 +167,7 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
     status,
     rows,
     startedAt,
-    finishedAt: new Date().toISOString(),
+    finishedAt: workflowNow().toISOString(),
     targets,
     ...(checks && { checks: { ...checks, warnings } }),
     ...(latency && { latency }),
@@ -173,7 +191,7 @@ export async function serveProduct(input: ServeProductInput): Promise<RunSummary
 
 /** Records every planned target as not served, with the reason. */
 async function notServed(env: string, plan: RunPlan, status: 'skipped' | 'blocked', detail: string): Promise<TargetResult[]> {
-  const startedAt = new Date().toISOString();
+  const startedAt = workflowNow().toISOString();
   const targets = plan.targets.map((t): TargetResult => ({ name: t.name, kind: t.kind, status, detail, startedAt }));
   for (const result of targets) await bookkeeping.recordTarget({ env, runId: plan.runId, result });
   return targets;

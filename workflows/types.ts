@@ -30,6 +30,8 @@ export interface RunPlan {
   hasSlo: boolean;
   /** the product declares `slo.latency`: the run times its serving queries */
   measuresLatency: boolean;
+  /** the environment emits OpenLineage events: planRun recorded the START, and the run wakes their delivery */
+  lineage?: boolean;
 }
 
 export interface ServeTargetInput {

@@ -1,6 +1,7 @@
 import type { ServingContext } from '../../src/runtime/serving-context.js';
 import { servingWorkflow, type ServingKind } from '../../workflows/kinds.js';
 import type { FinalRunStatus } from '../../src/meta/types.js';
+import { lineageOf, recordRunLineage } from '../../src/lineage/index.js';
 import type { CheckOutcome, RunPlan, ServeProductInput, TargetResult } from '../../workflows/types.js';
 import { inputError, productOf } from './products.js';
 
@@ -17,7 +18,7 @@ export function createCoreActivities(ctx: ServingContext) {
       }
       const chosen = product.serve.filter((t) => !input.targets || input.targets.length === 0 || input.targets.includes(t.name));
       const warehouse = await ctx.warehouse(input.env);
-      await warehouse.meta.startRun({
+      const { run } = await warehouse.meta.startRun({
         runId: input.temporalRunId,
         product: product.name,
         env: input.env,
@@ -26,6 +27,11 @@ export function createCoreActivities(ctx: ServingContext) {
         gitSha: input.gitSha,
         workflowId: input.workflowId,
       });
+      // the run's START event goes to the outbox in this same step: a retry records it once, a lost worker loses none
+      const lineage = lineageOf(ctx.config, input.env);
+      if (lineage) {
+        await recordRunLineage({ lineage, warehouse, env: ctx.resolved(input.env), root: ctx.root, product, run, targets: chosen.map((t) => t.name) });
+      }
       return {
         runId: input.temporalRunId,
         version: product.version,
@@ -33,6 +39,7 @@ export function createCoreActivities(ctx: ServingContext) {
         targets: chosen.map((t) => ({ name: t.name, kind: t.kind as ServingKind, workflowType: servingWorkflow(t.kind as ServingKind) })),
         hasSlo: product.slo !== undefined,
         measuresLatency: product.slo?.latency !== undefined,
+        ...(lineage && { lineage: true }),
       };
     },
 
@@ -63,7 +70,7 @@ export function createCoreActivities(ctx: ServingContext) {
     }): Promise<void> {
       const warehouse = await ctx.warehouse(input.env);
       const checks = input.checks;
-      await warehouse.meta.finishRun({
+      const { run } = await warehouse.meta.finishRun({
         runId: input.runId,
         status: input.status,
         rows: input.rows,
@@ -83,6 +90,13 @@ export function createCoreActivities(ctx: ServingContext) {
           },
         }),
       });
+      // the end event (COMPLETE, FAIL) goes to the outbox with the run's end, its outputs the targets it recorded
+      const lineage = lineageOf(ctx.config, input.env);
+      const product = ctx.product(run.product);
+      if (lineage && product) {
+        const targets = await warehouse.meta.listTargets(run.runId);
+        await recordRunLineage({ lineage, warehouse, env: ctx.resolved(input.env), root: ctx.root, product, run, targets });
+      }
     },
   };
 }

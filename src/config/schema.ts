@@ -96,6 +96,45 @@ const alerts = strict(
   "{ webhook: { url: secret('ALERT_WEBHOOK_URL'), format: 'slack' } }",
 );
 
+/** Default of how long one POST of a lineage event may take. */
+export const LINEAGE_TIMEOUT = '10s';
+/** Characters Marquez accepts in a namespace (letters, digits, `_ - : / .`), at most 1024. */
+const LINEAGE_NAMESPACE = /^[A-Za-z0-9_\-:/.]{1,1024}$/;
+const USE_API_KEY = "keep the token in an environment variable: apiKey: secret('LINEAGE_API_KEY')";
+
+/** The base URL of an OpenLineage endpoint: http(s), no credentials or tokens in it. The value is never echoed. */
+const lineageUrl = z.string(expects("'http://marquez.internal:5000'")).superRefine((value, ctx) => {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  const problem = (what: string, fix: string) => ctx.addIssue({ code: 'custom', message: say(what, fix) });
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    problem(`'{field}' is not an http(s) URL`, "write the base URL of the OpenLineage endpoint, e.g. url: 'http://marquez.internal:5000' (events go to <url>/api/v1/lineage)");
+  } else if (url.username !== '' || url.password !== '') {
+    problem(`'{field}' holds credentials in the URL`, `remove them from the URL and ${USE_API_KEY}`);
+  } else if ([...url.searchParams.keys()].some((name) => isSecretFieldName(name) || TOKEN_PARAMS.has(name.toLowerCase()))) {
+    problem(`'{field}' carries a token in its query string; credentials must never be in git`, `remove it and ${USE_API_KEY}`);
+  } else if (/\/api\/v1\/lineage\/?$/.test(url.pathname)) {
+    problem(`'{field}' ends with /api/v1/lineage, which lastmile appends itself`, `write the base URL, e.g. url: '${url.origin}'; a receiver at another path takes endpoint: '...'`);
+  }
+});
+
+const lineage = strict(
+  {
+    url: lineageUrl.optional(),
+    endpoint: z
+      .string(expects("'api/v1/lineage'"))
+      .regex(/^\/?[A-Za-z0-9._~\-/]+$/, { error: say(`'{field}' is not a URL path`, "write the path under url, e.g. endpoint: 'api/v1/lineage'") })
+      .optional(),
+    namespace: z
+      .string(expects("'lastmile/prod'"))
+      .regex(LINEAGE_NAMESPACE, { error: (issue) => say(`${shown(issue.input)} is not a valid OpenLineage namespace`, "use letters, digits, '_', '-', ':', '/' and '.', e.g. namespace: 'lastmile/prod'") })
+      .optional(),
+    apiKey: secretRef.optional(),
+    timeout: duration.optional(),
+    enabled: z.boolean(expects('true or false')).optional(),
+  },
+  "{ url: 'http://marquez.internal:5000', apiKey: secret('LINEAGE_API_KEY') }",
+);
+
 const monitor = strict({ interval: duration.default(MONITOR_INTERVAL) }, `{ interval: '${MONITOR_INTERVAL}' }`);
 
 /** A place: a folder relative to the project root, an s3:// bucket URL, or an http(s) URL (a BI tool). */
@@ -115,6 +154,7 @@ const environment = strict(
     temporal: temporal.default({}),
     alerts: alerts.default({ log: true }),
     monitor: monitor.default({ interval: MONITOR_INTERVAL }),
+    lineage: lineage.optional(),
   },
   "{ warehouse: { urlEnv: 'LASTMILE_PROD_WAREHOUSE_URL' }, temporal: { addressEnv: 'TEMPORAL_ADDRESS' } }",
 );
@@ -139,4 +179,5 @@ export const configSchema = strict({
     error: say('the promotion order is empty', "list the environments in promotion order, e.g. ['dev', 'test', 'prod']"),
   }),
   seed: seedModule.optional(),
+  lineage: lineage.optional(),
 });

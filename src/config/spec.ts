@@ -50,6 +50,26 @@ export interface SharingSpec {
   readonly salt?: SecretRef;
 }
 
+/**
+ * Where OpenLineage run events go (docs/lineage.md): every run emits START and COMPLETE / FAIL / ABORT, POSTed to
+ * `<url>/<endpoint>` (Marquez: `http://localhost:5000` + `api/v1/lineage`). Written at the top of the config for every
+ * environment, and per environment to override fields of it (`enabled: false` turns it off there).
+ */
+export interface LineageSpec {
+  /** Base URL of the OpenLineage HTTP endpoint, e.g. `'http://marquez.internal:5000'`; no credentials in it. */
+  readonly url?: string;
+  /** Path under `url` the events are POSTed to. Default `api/v1/lineage` (Marquez, the OpenLineage HTTP transport). */
+  readonly endpoint?: string;
+  /** The OpenLineage job namespace of the environment's runs. Default `lastmile/<env>`. */
+  readonly namespace?: string;
+  /** Sent as a bearer token: `secret('LINEAGE_API_KEY')`. */
+  readonly apiKey?: SecretRef;
+  /** How long one POST may take. Default `10s`. */
+  readonly timeout?: DurationText;
+  /** Default `true`; `false` turns lineage off (e.g. in one environment). */
+  readonly enabled?: boolean;
+}
+
 export interface EnvironmentSpec {
   readonly warehouse?: WarehouseSpec;
   readonly sharing?: SharingSpec;
@@ -64,6 +84,8 @@ export interface EnvironmentSpec {
   readonly temporal?: TemporalSpec;
   readonly alerts?: AlertsSpec;
   readonly monitor?: MonitorSpec;
+  /** Overrides fields of the top-level `lineage` for this environment. */
+  readonly lineage?: LineageSpec;
 }
 
 /** The project configuration: environments and the order products are promoted through them. */
@@ -76,6 +98,8 @@ export interface ConfigSpec<E extends string = string> {
    * project root, e.g. `'./seed/retailer/index.ts'`. Without it, embedded warehouses start empty.
    */
   readonly seed?: string;
+  /** OpenLineage events of every environment's runs (each environment may override fields under its own `lineage`). */
+  readonly lineage?: LineageSpec;
 }
 
 export type ConfigDefinition<E extends string = string> = ConfigSpec<E> & { readonly [CONFIG_BRAND]: true };
@@ -99,6 +123,8 @@ export interface Config<E extends string = string> {
   readonly seedModule?: string;
   /** The seed that module declares (loaded by `loadConfig`); applied to embedded warehouses. */
   readonly seed?: SeedDefinition;
+  /** `lineage` as written at the top (environments merge their own over it: src/lineage/config.ts). */
+  readonly lineage?: LineageSpec;
 }
 
 export interface Environment {
@@ -108,6 +134,7 @@ export interface Environment {
   readonly temporal: TemporalSpec;
   readonly alerts: EnvironmentAlerts;
   readonly monitor: { readonly interval: DurationText };
+  readonly lineage?: LineageSpec;
 }
 
 /** The alert channels of a validated environment, defaults filled in. */

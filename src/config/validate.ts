@@ -68,6 +68,30 @@ function crossProblems(raw: unknown, file: string | undefined): Problem[] {
       });
     }
   }
+  problems.push(...lineageProblems(raw, names, file));
+  return problems;
+}
+
+/** Every environment lineage is on in needs a URL, from the top-level block or its own. */
+function lineageProblems(raw: unknown, names: readonly string[], file: string | undefined): Problem[] {
+  const top = at(raw, 'lineage');
+  const problems: Problem[] = [];
+  const missing = new Set<string>();
+  for (const name of names) {
+    const own = at(raw, 'environments', name, 'lineage');
+    if (top === undefined && own === undefined) continue;
+    const enabled = at(own, 'enabled') ?? at(top, 'enabled') ?? true;
+    if (enabled === false || at(own, 'url') !== undefined || at(top, 'url') !== undefined) continue;
+    missing.add(own !== undefined ? name : '');
+  }
+  for (const name of missing) {
+    problems.push({
+      file,
+      path: fieldPath(name === '' ? ['lineage', 'url'] : ['environments', name, 'lineage', 'url']),
+      message: name === '' ? "lineage is configured without a url" : `lineage of environment ${name} has no url (none here, none in the top-level lineage)`,
+      fix: "add url: 'http://marquez.internal:5000' (the OpenLineage endpoint's base URL), or enabled: false to turn lineage off",
+    });
+  }
   return problems;
 }
 

@@ -5,8 +5,12 @@
  * state was lost) is closed as `canceled`, with the reason. No run stays `running` for ever.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { ResolvedEnvironment } from '../config/resolve.js';
+import { lineageOf, recordRunLineage } from '../lineage/index.js';
 import type { MetaStore } from '../meta/index.js';
 import type { RunRecord } from '../meta/types.js';
+import type { Project } from './project.js';
+import type { Warehouse } from './warehouse.js';
 
 export interface InterruptedRuns {
   /** runs closed now, with the reason recorded */
@@ -28,6 +32,23 @@ export async function closeInterruptedRuns(meta: MetaStore, client: Client, env:
     if (updated) result.closed.push({ run: closed, reason });
   }
   return result;
+}
+
+/**
+ * A run closed here ended without its workflow's `finishRun`, so without its lineage end event: each gets an ABORT
+ * in the outbox (where lineage is configured), sent with the environment's next delivery.
+ */
+export async function recordAbortEvents(project: Pick<Project, 'config' | 'products' | 'root'>, warehouse: Warehouse, env: ResolvedEnvironment, closed: InterruptedRuns['closed']): Promise<number> {
+  const lineage = lineageOf(project.config, env.name);
+  if (!lineage) return 0;
+  let recorded = 0;
+  for (const { run } of closed) {
+    const product = project.products.get(run.product);
+    if (!product) continue;
+    const result = await recordRunLineage({ lineage, warehouse, env, root: project.root, product, run, targets: await warehouse.meta.listTargets(run.runId) });
+    if (result.recorded) recorded += 1;
+  }
+  return recorded;
 }
 
 /** Why the run's workflow is not running any more, or undefined when it still runs. */

@@ -11,7 +11,7 @@ import { resolveTemporal, type TemporalTarget } from '../temporal/resolve.js';
 import { createLastmileWorker } from '../temporal/worker.js';
 import type { RunSummary, RunTrigger, ServeProductInput } from '../../workflows/types.js';
 import type { RunRecord } from '../meta/types.js';
-import { closeInterruptedRuns } from './interrupted.js';
+import { closeInterruptedRuns, recordAbortEvents } from './interrupted.js';
 import { ServingContext } from './serving-context.js';
 import type { Project } from './project.js';
 import { openWarehouse, stopEmbeddedPostgres, type Warehouse } from './warehouse.js';
@@ -96,6 +96,7 @@ export async function openSession(project: Project, options: SessionOptions): Pr
     if (added.length > 0) log(`temporal: registered search attributes ${added.join(', ')}`);
     const interrupted = await closeInterruptedRuns(warehouse.meta, client, env.name);
     for (const { run, reason } of interrupted.closed) log(`runs: closed the interrupted run ${run.runId} of ${run.product} (started ${run.startedAt.toISOString()}): ${reason}`);
+    await recordAbortEvents(project, warehouse, env, interrupted.closed);
     if (interrupted.resuming.length > 0) {
       log(`runs: ${interrupted.resuming.length} interrupted run${interrupted.resuming.length === 1 ? '' : 's'} resume on the workers (${interrupted.resuming.map((r) => r.product).join(', ')})`);
     }

@@ -44,6 +44,7 @@ describe('migrate', () => {
       'deployments',
       'file_manifests',
       'grants_ledger',
+      'lineage_events',
       'quarantine',
       'runs',
       'schema_migrations',
