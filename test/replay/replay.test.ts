@@ -4,7 +4,7 @@
  * the SDK's replayer. A change to a workflow's commands that is not guarded by `patched()` fails here, before it can
  * break a running workflow in production. A deliberately non-deterministic copy of the code is shown to fail.
  */
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import protoPkg from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -72,6 +72,8 @@ describe('replaying recorded histories', () => {
 
   it('fails a change that alters what serveProduct does without patched()', async () => {
     // a copy of workflows/ whose serveProduct sleeps before anything else: a timer the histories never had
+    // inside the repository, so the copy resolves @temporalio/workflow from its node_modules
+    await mkdir(path.join(REPO, '.lastmile'), { recursive: true });
     const dir = await mkdtemp(path.join(REPO, '.lastmile', 'replay-'));
     tmp.push(dir);
     await cp(path.join(REPO, 'workflows'), path.join(dir, 'workflows'), { recursive: true });
