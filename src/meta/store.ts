@@ -54,6 +54,8 @@ export interface MetaStore {
   /** Records a deployment unless the latest one of this product in this env is identical (`recorded` false). */
   recordDeployment(input: DeploymentInput): Promise<{ recorded: boolean; deployment: DeploymentRecord }>;
   latestDeployment(env: string, product: string): Promise<DeploymentRecord | undefined>;
+  /** The latest deployment of every product ever deployed to `env` (removals included), by product name. */
+  latestDeployments(env: string): Promise<DeploymentRecord[]>;
   listDeployments(query?: { env?: string; product?: string; limit?: number }): Promise<DeploymentRecord[]>;
 }
 
@@ -465,6 +467,15 @@ export function createMetaStore(pool: pg.Pool): MetaStore {
     },
 
     latestDeployment,
+
+    async latestDeployments(env) {
+      const result = await pool.query<DeploymentRow>(
+        `select distinct on (product) ${DEPLOYMENT_COLUMNS} from lastmile.deployments where env = $1
+          order by product, deployed_at desc, deployment_id desc`,
+        [env],
+      );
+      return result.rows.map(toDeployment);
+    },
 
     async listDeployments(query = {}) {
       const result = await pool.query<DeploymentRow>(

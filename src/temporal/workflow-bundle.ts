@@ -31,8 +31,8 @@ export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [OUTCOME_LOG_PATH], logger: quietLogger });
 }
 
-/** What the bundle is made from, as a hex digest. */
-async function bundleKey(): Promise<string> {
+/** What the bundle is made from, as a hex digest: the workflow code's build, as the deployments ledger records it. */
+export async function bundleKey(): Promise<string> {
   const hash = createHash('sha256');
   const files = (await readdir(WORKFLOWS_DIR, { recursive: true })).filter((f) => f.endsWith('.ts')).sort();
   for (const file of files) hash.update(file).update('\0').update(await readFile(path.join(WORKFLOWS_DIR, file))).update('\0');

@@ -45,7 +45,7 @@ describe('lastmile list and command-line errors', () => {
       listText: ['list', ...root],
       listBroken: ['list', '--root', broken.root],
       validateBroken: ['validate', '--offline', '--root', broken.root],
-      unknownCommand: ['deploy', ...root],
+      unknownCommand: ['frobnicate', ...root],
       misspelledCommand: ['stauts', ...root],
       badFlag: ['list', '--verbose', ...root],
       misspelledFlag: ['run', 'returns_by_supplier', '--taget', 'quality_review', ...root],
@@ -155,7 +155,7 @@ describe('lastmile list and command-line errors', () => {
   });
 
   it.each([
-    ['unknownCommand', /^lastmile: unknown command 'deploy'\. Run lastmile --help for the list\.\n$/],
+    ['unknownCommand', /^lastmile: unknown command 'frobnicate'\. Run lastmile --help for the list\.\n$/],
     ['misspelledCommand', /^lastmile: unknown command 'stauts'\. Did you mean 'status'\? Run lastmile --help for the list\.\n$/],
     ['badFlag', /^lastmile: list has no option --verbose\. Run lastmile list --help\.\n$/],
     ['misspelledFlag', /^lastmile: run has no option --taget\. Did you mean --target\? Run lastmile run --help\.\n$/],

@@ -9,6 +9,7 @@ import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@tempor
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEnvironment } from '../../src/config/resolve.js';
+import { deployContext } from '../../src/deploy/context.js';
 import { deploySchedules } from '../../src/deploy/schedules.js';
 import type { Product } from '../../src/product/model.js';
 import { gitSha, runResult, startRun, type Project, type Session } from '../../src/runtime/session.js';
@@ -179,8 +180,8 @@ describe('the lastmile runtime', () => {
   });
 
   describe('schedules deployed by deploySchedules', () => {
-    const deploy = (env: string, products: Product[]) =>
-      deploySchedules({ client, env, taskQueue: `lastmile-${env}`, products, meta: session.warehouse.meta, gitSha: sha });
+    const deploy = async (env: string, products: Product[]) =>
+      deploySchedules({ client, env, taskQueue: `lastmile-${env}`, products, meta: session.warehouse.meta, gitSha: sha, manifest: (await deployContext(session.project.config, env, {})).manifest });
     const listIds = async (prefix: string): Promise<string[]> => {
       const ids: string[] = [];
       for await (const s of client.schedule.list()) if (s.scheduleId.startsWith(prefix)) ids.push(s.scheduleId);

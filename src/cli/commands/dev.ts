@@ -1,5 +1,6 @@
 import { signalShareTimer } from '../../deploy/share-timer.js';
 import { ensureMonitors } from '../../deploy/monitors.js';
+import { deployContext } from '../../deploy/context.js';
 import { deploySchedules, type DeployedSchedule } from '../../deploy/schedules.js';
 import { acquireDevLock } from '../../runtime/dev-lock.js';
 import { openSession, runResult, startRun, type Project, type Session } from '../../runtime/session.js';
@@ -88,6 +89,7 @@ async function serve(session: Session, project: Project, options: { once: boolea
     products,
     meta: session.warehouse.meta,
     gitSha: project.gitSha,
+    manifest: (await deployContext(project.config, 'dev', session.warehouse.schemas)).manifest,
   });
   for (const d of deployed) {
     if (d.action === 'unservable') out.note(`not scheduled: ${d.scheduleId} — ${d.reason ?? 'it cannot be served'}`);

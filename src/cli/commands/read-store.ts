@@ -6,7 +6,7 @@ import { openWarehouse, stopEmbeddedPostgres, type Warehouse } from '../../runti
  * Runs `read` against the metadata store of `envName` (no seeding, no Temporal), then closes the warehouse and
  * stops an embedded PostgreSQL this process started.
  */
-export async function readStore<T>(project: Project, envName: string, read: (warehouse: Warehouse, env: ResolvedEnvironment) => Promise<T>): Promise<T> {
+export async function readStore<T>(project: Pick<Project, 'config' | 'root'>, envName: string, read: (warehouse: Warehouse, env: ResolvedEnvironment) => Promise<T>): Promise<T> {
   const env = resolveEnvironment(project.config, envName);
   const warehouse = await openWarehouse(env, { root: project.root, seed: false });
   try {

@@ -3,6 +3,7 @@ import type { Project } from '../../runtime/session.js';
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
 import { EXIT } from '../exit-codes.js';
 import { duration, table, type Output } from '../output.js';
+import { manifestOf } from '../../deploy/ledger.js';
 
 /** `lastmile status [--env E]`: the latest run of every product in the environment, from the metadata store. */
 export async function statusCommand(project: Project, envName: string, out: Output): Promise<number> {
@@ -16,7 +17,9 @@ export async function statusCommand(project: Project, envName: string, out: Outp
         .sort((a, b) => a.name.localeCompare(b.name))
         .map(async (p) => {
           const run = byProduct.get(p.name);
-          const deployed = await warehouse.meta.latestDeployment(env.name, p.name);
+          const latest = await warehouse.meta.latestDeployment(env.name, p.name);
+          // a product whose latest ledger row removed it is not deployed
+          const deployed = latest && manifestOf(latest)?.action !== 'remove' ? latest : undefined;
           return { product: p, run, deployed };
         }),
     );

@@ -4,6 +4,7 @@ import type { Classification } from '../../product/targets.js';
 import { normalizeSql } from '../../sql/normalize.js';
 import { typeChange } from './column-types.js';
 import type { Change } from './types.js';
+import { canonicalJson } from '../../text/canonical-json.js';
 
 /** Less protected to more protected. */
 const PROTECTION: readonly Classification[] = ['public', 'internal', 'pii'];
@@ -93,7 +94,7 @@ function metricChanges(from: Product, to: Product): Change[] {
     const byAfter = now.by ? new Set(now.by) : undefined;
     const lost = byBefore ? [...byBefore].filter((d) => byAfter !== undefined && !byAfter.has(d)) : byAfter ? from.contract.columns.map((c) => c.name).filter((d) => !byAfter.has(d)) : [];
     if (lost.length > 0) changes.push({ class: 'breaking', subject, message: `can no longer be grouped by ${lost.join(', ')}` });
-    else if (JSON.stringify(metric.by ?? null) !== JSON.stringify(now.by ?? null)) changes.push({ class: 'non-breaking', subject, message: 'may be grouped by more dimensions' });
+    else if (canonicalJson(metric.by ?? null) !== canonicalJson(now.by ?? null)) changes.push({ class: 'non-breaking', subject, message: 'may be grouped by more dimensions' });
     if ((metric.description ?? '') !== (now.description ?? '')) changes.push({ class: 'non-breaking', subject, message: 'description changed' });
   }
   for (const name of Object.keys(after)) if (!(name in before)) changes.push({ class: 'non-breaking', subject: `metric ${name}`, message: 'added' });

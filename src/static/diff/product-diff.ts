@@ -9,6 +9,7 @@ import type { StaticProduct, StaticRead } from '../types.js';
 import { contractChanges } from './contract-changes.js';
 import { targetChanges } from './target-changes.js';
 import { CLASS_ORDER, type Change, type ChangeClass, type ContractDiff, type ProductDiff, type VersionBump } from './types.js';
+import { canonicalJson } from '../../text/canonical-json.js';
 
 /**
  * `invalidAt`: modules (paths relative to the project) that exist at `to` but do not validate — their products are
@@ -102,14 +103,14 @@ export function productChanges(from: Product, to: Product): Change[] {
     );
   }
   for (const field of ['description', 'owner', 'domain', 'users'] as const) {
-    if (JSON.stringify(from[field]) !== JSON.stringify(to[field])) changes.push({ class: 'non-breaking', subject: field, message: `${field} changed (documentation)` });
+    if (canonicalJson(from[field]) !== canonicalJson(to[field])) changes.push({ class: 'non-breaking', subject: field, message: `${field} changed (documentation)` });
   }
   changes.push(...checkChanges(from, to), ...sloChanges(from, to));
   return changes;
 }
 
 function checkChanges(from: Product, to: Product): Change[] {
-  const key = (c: Product['checks'][number]) => JSON.stringify(c);
+  const key = (c: Product['checks'][number]) => canonicalJson(c);
   const after = new Set(to.checks.map(key));
   const before = new Set(from.checks.map(key));
   const changes: Change[] = [];
@@ -123,9 +124,9 @@ function sloChanges(from: Product, to: Product): Change[] {
   const b = (to.slo ?? {}) as Readonly<Record<string, unknown>>;
   const changes: Change[] = [];
   for (const field of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[field]) === JSON.stringify(b[field])) continue;
+    if (canonicalJson(a[field]) === canonicalJson(b[field])) continue;
     if (b[field] === undefined) changes.push({ class: 'needs-review', subject: `slo ${field}`, message: 'removed: consumers lose that promise' });
-    else changes.push({ class: 'non-breaking', subject: `slo ${field}`, message: `${a[field] === undefined ? 'added' : `changed from ${JSON.stringify(a[field])}`} to ${JSON.stringify(b[field])}` });
+    else changes.push({ class: 'non-breaking', subject: `slo ${field}`, message: `${a[field] === undefined ? 'added' : `changed from ${canonicalJson(a[field])}`} to ${canonicalJson(b[field])}` });
   }
   return changes;
 }

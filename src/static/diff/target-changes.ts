@@ -4,6 +4,7 @@ import type { ShareTarget, Target } from '../../product/targets.js';
 import { consumerSpec, resolveMasks } from '../../sharing/plan.js';
 import { normalizedSource } from '../../sql/normalize.js';
 import type { Change } from './types.js';
+import { canonicalJson } from '../../text/canonical-json.js';
 
 export function targetChanges(from: Product, to: Product): Change[] {
   const changes: Change[] = [];
@@ -19,7 +20,7 @@ export function targetChanges(from: Product, to: Product): Change[] {
       changes.push({ class: 'breaking', subject, message: `changed from a ${old.kind} target to a ${now.kind} target` });
       continue;
     }
-    if (JSON.stringify(old.schedule ?? null) !== JSON.stringify(now.schedule ?? null)) {
+    if (canonicalJson(old.schedule ?? null) !== canonicalJson(now.schedule ?? null)) {
       changes.push({ class: 'non-breaking', subject, message: `schedule changed from ${scheduleText(old)} to ${scheduleText(now)}` });
     }
     changes.push(...kindChanges(old, now, from, to));
@@ -36,7 +37,7 @@ function scheduleText(target: Target): string {
 function kindChanges(old: Target, now: Target, from: Product, to: Product): Change[] {
   const subject = `target ${old.name}`;
   const changes: Change[] = [];
-  const changed = (field: string, a: unknown, b: unknown) => JSON.stringify(a ?? null) !== JSON.stringify(b ?? null) && field;
+  const changed = (field: string, a: unknown, b: unknown) => canonicalJson(a ?? null) !== canonicalJson(b ?? null) && field;
   if (old.kind === 'files' && now.kind === 'files') {
     for (const field of [changed('format', old.format, now.format), changed('to', old.to, now.to), changed('compression', old.compression, now.compression), changed('fileName', old.fileName, now.fileName)]) {
       if (field) changes.push({ class: 'breaking', subject, message: `${field} changed: consumers fetching the files find them elsewhere or in another form` });
@@ -117,10 +118,10 @@ function shareChanges(old: ShareTarget, now: ShareTarget, from: Product, to: Pro
       const a = seen.masks[column];
       const b = next.masks[column];
       if (a !== undefined && b === undefined) perConsumer.push({ class: 'needs-review', id: id, message: `mask removed from ${column}: it now sees the values in the clear` });
-      else if (a === undefined && b !== undefined) perConsumer.push({ class: 'breaking', id: id, message: `now sees ${column} masked (${JSON.stringify(b)}), not its values` });
-      else if (JSON.stringify(a) !== JSON.stringify(b)) perConsumer.push({ class: 'needs-review', id: id, message: `mask of ${column} changed from ${JSON.stringify(a)} to ${JSON.stringify(b)}` });
+      else if (a === undefined && b !== undefined) perConsumer.push({ class: 'breaking', id: id, message: `now sees ${column} masked (${canonicalJson(b)}), not its values` });
+      else if (canonicalJson(a) !== canonicalJson(b)) perConsumer.push({ class: 'needs-review', id: id, message: `mask of ${column} changed from ${canonicalJson(a)} to ${canonicalJson(b)}` });
     }
-    if (JSON.stringify([seen.spec.tenant, seen.spec.attributes]) !== JSON.stringify([next.spec.tenant, next.spec.attributes])) {
+    if (canonicalJson([seen.spec.tenant, seen.spec.attributes]) !== canonicalJson([next.spec.tenant, next.spec.attributes])) {
       perConsumer.push({ class: 'needs-review', id: id, message: 'its tenant or attributes changed: it may see other rows' });
     }
   }
@@ -136,7 +137,7 @@ function shareChanges(old: ShareTarget, now: ShareTarget, from: Product, to: Pro
     const who = entry.ids.length === 1 ? `consumer ${entry.ids[0]}` : `consumers ${entry.ids.length > 4 ? `${entry.ids.slice(0, 3).join(', ')} and ${entry.ids.length - 3} more` : entry.ids.join(', ')}`;
     changes.push({ class: entry.class, subject: `share ${old.name}, ${who}`, message: entry.message });
   }
-  if (JSON.stringify(old.rowFilter ?? null) !== JSON.stringify(now.rowFilter ?? null)) {
+  if (canonicalJson(old.rowFilter ?? null) !== canonicalJson(now.rowFilter ?? null)) {
     changes.push({ class: 'needs-review', subject: `share ${old.name}`, message: now.rowFilter === undefined ? 'row filter removed: every consumer sees every row' : 'row filter changed: consumers may see other rows' });
   }
   return changes;
