@@ -11,6 +11,7 @@ import { diff } from './definitions/diff.js';
 import { lint } from './definitions/lint.js';
 import { list } from './definitions/list.js';
 import { plan } from './definitions/plan.js';
+import { ciRecord, promote, rollback } from './definitions/promote.js';
 import { quarantine } from './definitions/quarantine.js';
 import { revoke } from './definitions/revoke.js';
 import { run } from './definitions/run.js';
@@ -23,7 +24,7 @@ import { validate } from './definitions/validate.js';
 import { warehouse } from './definitions/warehouse.js';
 import { worker } from './definitions/worker.js';
 
-export const COMMANDS: readonly CommandDefinition[] = [dev, validate, lint, diff, plan, deploy, deployments, list, run, status, runs, checks, quarantine, slo, access, share, usage, syncs, catalog, approve, reject, revoke, sql, warehouse, worker, devserver];
+export const COMMANDS: readonly CommandDefinition[] = [dev, validate, lint, diff, plan, deploy, promote, rollback, deployments, ciRecord, list, run, status, runs, checks, quarantine, slo, access, share, usage, syncs, catalog, approve, reject, revoke, sql, warehouse, worker, devserver];
 
 export function commandNamed(name: string): CommandDefinition | undefined {
   return COMMANDS.find((command) => command.name === name);

@@ -33,6 +33,11 @@ export interface ApplyOptions {
   context: DeployContext;
   /** apply breaking changes without a major bump, and removals; the reason goes into the ledger */
   override?: string;
+  /** the git SHA each product's row records, when it is not `gitSha` (a promotion records the SHA the source ran) */
+  gitShas?: ReadonlyMap<string, string | null>;
+  /** what the rows record (default `deploy`); a rollback names the deployment it restores */
+  action?: 'deploy' | 'rollback';
+  restores?: number;
   onProduct?: (done: AppliedProduct) => void;
 }
 
@@ -98,7 +103,8 @@ export async function applyDeployPlan(o: ApplyOptions): Promise<AppliedProduct[]
 }
 
 async function applyOne(o: ApplyOptions, planned: PlannedProduct): Promise<AppliedProduct> {
-  const override = o.override !== undefined && planned.contract && !planned.contract.accepted ? { override: o.override } : {};
+  // every row a deploy with --override writes carries its reason, whichever gate it was meant for
+  const override = o.override !== undefined ? { override: o.override } : {};
   if (planned.status === 'removed') {
     const ids = (await scheduleIdsOf(o.client, o.env)).filter((id) => id.startsWith(`lastmile/${o.env}/${planned.product}/`));
     const schedules = await deleteSchedules(o.client, ids);
@@ -115,7 +121,8 @@ async function applyOne(o: ApplyOptions, planned: PlannedProduct): Promise<Appli
     return { product: planned.product, action: 'removed', schedules, ...(stopped && { monitor: 'stopped' as const }), deploymentId: recorded.deployment.deploymentId };
   }
   const product = o.products.get(planned.product)!;
-  const schedules = await applyProductSchedules(o, product);
+  const gitSha = o.gitShas?.has(product.name) ? (o.gitShas.get(product.name) ?? undefined) : o.gitSha;
+  const schedules = await applyProductSchedules({ ...o, ...(gitSha === undefined ? { gitSha: undefined } : { gitSha }) }, product);
   let monitor: AppliedProduct['monitor'];
   if (product.slo) {
     if ((await ensureMonitors({ client: o.client, env: o.env, taskQueue: o.taskQueue, products: [product] })).length > 0) monitor = 'started';
@@ -124,8 +131,11 @@ async function applyOne(o: ApplyOptions, planned: PlannedProduct): Promise<Appli
     env: o.env,
     product: product.name,
     version: product.version,
-    gitSha: o.gitSha,
-    manifest: { ...o.context.manifest(product, { planHash: o.plan.hash }), ...override } as unknown as JsonValue,
+    gitSha,
+    manifest: {
+      ...o.context.manifest(product, { planHash: o.plan.hash, action: o.action ?? 'deploy', ...(o.restores !== undefined && { restores: o.restores }) }),
+      ...override,
+    } as unknown as JsonValue,
   });
   return { product: product.name, action: 'deployed', schedules, ...(monitor && { monitor }), deploymentId: recorded.deployment.deploymentId };
 }

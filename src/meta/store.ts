@@ -56,6 +56,8 @@ export interface MetaStore {
   latestDeployment(env: string, product: string): Promise<DeploymentRecord | undefined>;
   /** The latest deployment of every product ever deployed to `env` (removals included), by product name. */
   latestDeployments(env: string): Promise<DeploymentRecord[]>;
+  /** Each product's latest deployment in `env` up to and including row `deploymentId` (the ledger as it stood then). */
+  deploymentsAsOf(env: string, deploymentId: number): Promise<DeploymentRecord[]>;
   listDeployments(query?: { env?: string; product?: string; limit?: number }): Promise<DeploymentRecord[]>;
 }
 
@@ -467,6 +469,15 @@ export function createMetaStore(pool: pg.Pool): MetaStore {
     },
 
     latestDeployment,
+
+    async deploymentsAsOf(env, deploymentId) {
+      const result = await pool.query<DeploymentRow>(
+        `select distinct on (product) ${DEPLOYMENT_COLUMNS} from lastmile.deployments where env = $1 and deployment_id <= $2
+          order by product, deployment_id desc`,
+        [env, deploymentId],
+      );
+      return result.rows.map(toDeployment);
+    },
 
     async latestDeployments(env) {
       const result = await pool.query<DeploymentRow>(

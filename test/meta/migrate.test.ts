@@ -41,6 +41,7 @@ describe('migrate', () => {
       'alert_deliveries',
       'alerts',
       'check_results',
+      'ci_results',
       'deployments',
       'file_manifests',
       'grants_ledger',
