@@ -36,8 +36,13 @@ export interface LedgerEntry {
 /** What the environment runs: the latest row of each product not removed, by product name. */
 export async function runningProducts(meta: MetaStore, env: string): Promise<{ running: Map<string, LedgerEntry>; latest: LedgerEntry[] }> {
   const latest = (await meta.latestDeployments(env)).map((deployment) => ({ deployment, ...(manifestOf(deployment) && { manifest: manifestOf(deployment)! }) }));
-  const running = new Map(latest.filter((e) => e.manifest?.action !== 'remove').map((e) => [e.deployment.product, e] as const));
+  const running = new Map(latest.filter((e) => !isRemoval(e.deployment)).map((e) => [e.deployment.product, e] as const));
   return { running, latest };
+}
+
+/** Whether a ledger row records a product's removal (also a removal of a product deployed before fingerprints). */
+export function isRemoval(deployment: DeploymentRecord): boolean {
+  return (deployment.manifest as { action?: unknown } | null)?.action === 'remove';
 }
 
 export function manifestOf(deployment: DeploymentRecord): LedgerManifest | undefined {

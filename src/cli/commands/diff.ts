@@ -28,7 +28,7 @@ export async function diffCommand(root: string, options: { from: string; to?: st
 }
 
 /** One note per product that had to be loaded (run) because a field is computed. */
-function loadedNotes(read: StaticRead, revision: string): string[] {
+export function loadedNotes(read: StaticRead, revision: string): string[] {
   return read.products
     .filter((p) => p.how === 'loaded')
     .map((p) => `${p.file} at ${revision} was loaded (run) to read it, because ${p.computed.map((c) => `${c.path} is ${c.reason} (line ${c.position.line})`).join('; ')}`);

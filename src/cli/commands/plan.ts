@@ -14,6 +14,7 @@ import { gitSha } from '../../runtime/project.js';
 import { readProducts } from '../../static/read.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { loadedNotes } from './diff.js';
 import { readStore } from './read-store.js';
 
 /** The plan of `products` for `env` against its ledger. */
@@ -37,6 +38,7 @@ export async function planCommand(root: string, options: { env: string; revision
   const config = await loadConfig(root);
   const read = await readProducts(root, options.revision === undefined ? {} : { revision: options.revision });
   if (read.problems.length > 0) throw new ValidationError([...read.problems]);
+  for (const note of loadedNotes(read, options.revision ?? 'the work tree')) out.note(note);
   const sha = options.revision === undefined ? gitSha(root, config.seedModule) : read.revision;
   const plan = await readStore({ config, root }, options.env, (warehouse) => planFor(config, options.env, warehouse.meta, warehouse.schemas, read.products, sha));
   if (options.out) {

@@ -3,7 +3,7 @@ import { applyDeployPlan } from '../../deploy/apply.js';
 import { recordCiResult, type CiStatus } from '../../deploy/ci-results.js';
 import { deployContext } from '../../deploy/context.js';
 import { promotionGates, type ProductGates } from '../../deploy/gates.js';
-import { manifestOf, runningProducts, type LedgerEntry } from '../../deploy/ledger.js';
+import { isRemoval, manifestOf, runningProducts, type LedgerEntry } from '../../deploy/ledger.js';
 import { makePlan } from '../../deploy/plan.js';
 import { planText } from '../../deploy/plan-render.js';
 import { InputError } from '../../errors.js';
@@ -102,7 +102,7 @@ export async function rollbackCommand(project: Project, options: { env: string; 
   try {
     const asOf = await session.warehouse.meta.deploymentsAsOf(options.env, options.to);
     if (!asOf.some((d) => d.deploymentId === options.to)) throw new InputError(`${options.env} has no deployment #${options.to} (lastmile deployments --env ${options.env} lists them)`);
-    const entries = asOf.map((deployment) => ({ deployment, ...(manifestOf(deployment) && { manifest: manifestOf(deployment)! }) })).filter((e) => e.manifest?.action !== 'remove');
+    const entries = asOf.map((deployment) => ({ deployment, ...(manifestOf(deployment) && { manifest: manifestOf(deployment)! }) })).filter((e) => !isRemoval(e.deployment));
     const legacy = entries.filter((e) => !e.manifest);
     if (legacy.length > 0) throw new InputError(`the ledger at #${options.to} holds ${legacy.map((e) => e.deployment.product).join(', ')} without the product as deployed (before plans existed), so lastmile cannot restore them`);
     const { plan, applied } = await deploySnapshots(session, project, options.env, entries, { action: 'rollback', restores: options.to, override: `rollback to deployment #${options.to}` }, out);

@@ -3,7 +3,7 @@ import type { Project } from '../../runtime/session.js';
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
 import { EXIT } from '../exit-codes.js';
 import { duration, table, type Output } from '../output.js';
-import { manifestOf } from '../../deploy/ledger.js';
+import { isRemoval } from '../../deploy/ledger.js';
 
 /** `lastmile status [--env E]`: the latest run of every product in the environment, from the metadata store. */
 export async function statusCommand(project: Project, envName: string, out: Output): Promise<number> {
@@ -19,7 +19,7 @@ export async function statusCommand(project: Project, envName: string, out: Outp
           const run = byProduct.get(p.name);
           const latest = await warehouse.meta.latestDeployment(env.name, p.name);
           // a product whose latest ledger row removed it is not deployed
-          const deployed = latest && manifestOf(latest)?.action !== 'remove' ? latest : undefined;
+          const deployed = latest && !isRemoval(latest) ? latest : undefined;
           return { product: p, run, deployed };
         }),
     );
