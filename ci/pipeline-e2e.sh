@@ -13,21 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cp -r "$repo/products" "$repo/seed" "$work/"
-mkdir -p "$work/node_modules" && ln -s "$repo" "$work/node_modules/lastmile"
-printf '{ "name": "shop-data", "private": true, "type": "module" }\n' > "$work/package.json"
-printf 'node_modules/\n.lastmile/\n*.sarif\nplan.md\n' > "$work/.gitignore"
-cat > "$work/lastmile.config.ts" <<'CONFIG'
-import { defineConfig } from 'lastmile';
-export default defineConfig({
-  environments: { dev: {}, test: {}, prod: {} },
-  promotion: ['dev', 'test', 'prod'],
-  seed: './seed/retailer/index.ts',
-});
-CONFIG
-git -C "$work" init -q -b main
-git -C "$work" -c user.name=pipeline -c user.email=pipeline@example.com add -A
-git -C "$work" -c user.name=pipeline -c user.email=pipeline@example.com commit -qm "the examples"
+"$repo/ci/sandbox.sh" "$work" 2>/dev/null
 
 export LASTMILE="node $repo/bin/lastmile.js" LASTMILE_ROOT="$work" LASTMILE_DEPLOYER="pipeline-e2e"
 expect_fail() {

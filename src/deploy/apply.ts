@@ -1,6 +1,7 @@
 /**
  * Applying a deployment plan (src/deploy/plan.ts) to an environment, product by product: its Temporal schedules
- * created, updated or deleted, its SLO monitor started or stopped, then its ledger row — so a deploy that stops
+ * created, updated or deleted, its SLO monitor started or stopped, then its ledger row; last, the environment's
+ * share grants reconciled with the products it now runs — so a deploy that stops
  * midway leaves a ledger saying exactly which products it applied, and running the same plan again applies the rest
  * (a product whose latest row came from this plan is done). A plan is refused when the environment moved on since
  * it was made (a product's latest row is neither the one the plan was made against nor one of this plan), when the
@@ -14,6 +15,7 @@ import type { JsonValue } from '../meta/types.js';
 import type { Product } from '../product/model.js';
 import { monitorId } from '../temporal/names.js';
 import type { DeployContext } from './context.js';
+import type { GrantsOutcome } from './grants.js';
 import { FINGERPRINT_PARTS } from './fingerprint.js';
 import { deployer, manifestOf } from './ledger.js';
 import { ensureMonitors } from './monitors.js';
@@ -39,6 +41,17 @@ export interface ApplyOptions {
   action?: 'deploy' | 'rollback';
   restores?: number;
   onProduct?: (done: AppliedProduct) => void;
+  /**
+   * Makes the environment's share grants what the products it runs after the deploy declare (revoking a removed
+   * product's); called once every product is applied, also when a re-run finds them all applied already.
+   */
+  reconcileGrants?: (products: readonly Product[]) => Promise<GrantsOutcome | undefined>;
+}
+
+export interface ApplyResult {
+  products: AppliedProduct[];
+  /** the share reconcile at the end (undefined: no product shares and nothing shared is left to revoke) */
+  grants?: GrantsOutcome;
 }
 
 export interface AppliedProduct {
@@ -49,15 +62,19 @@ export interface AppliedProduct {
   deploymentId?: number;
 }
 
-export async function applyDeployPlan(o: ApplyOptions): Promise<AppliedProduct[]> {
+export async function applyDeployPlan(o: ApplyOptions): Promise<ApplyResult> {
   if (o.plan.env !== o.env) throw new InputError(`the plan was made for ${o.plan.env}, not ${o.env}: make a plan for ${o.env} (lastmile plan --env ${o.env})`);
+  if (o.plan.problems && o.plan.problems.length > 0) {
+    throw new InputError(`the plan ${o.plan.hash} says a deploy would fail, so nothing was applied:\n  ${o.plan.problems.join('\n  ')}\nFix that, then make a new plan (lastmile plan --env ${o.env}).`);
+  }
   const todo = o.plan.products.filter((p) => p.status !== 'unchanged');
   const latest = new Map((await o.meta.latestDeployments(o.env)).map((d) => [d.product, d]));
   const problems: string[] = [];
   const done = new Set<string>();
-  for (const planned of todo) {
+  // every product of the plan, the unchanged ones too: the deploy's grants reconcile stands on them
+  for (const planned of o.plan.products) {
     const row = latest.get(planned.product);
-    if (row && manifestOf(row)?.planHash === o.plan.hash) {
+    if (planned.status !== 'unchanged' && row && manifestOf(row)?.planHash === o.plan.hash) {
       done.add(planned.product);
       continue;
     }
@@ -73,7 +90,7 @@ export async function applyDeployPlan(o: ApplyOptions): Promise<AppliedProduct[]
     }
     const product = o.products.get(planned.product);
     if (!product) {
-      problems.push(`${planned.product}: the plan deploys it, but products/ no longer has it`);
+      problems.push(`${planned.product}: the plan ${planned.status === 'unchanged' ? 'keeps' : 'deploys'} it, but products/ no longer has it`);
       continue;
     }
     const now = o.context.fingerprint(product);
@@ -99,7 +116,10 @@ export async function applyDeployPlan(o: ApplyOptions): Promise<AppliedProduct[]
   }
   const deployed = todo.filter((p) => p.status !== 'removed').map((p) => o.products.get(p.product)!);
   await signalShareTimer({ client: o.client, env: o.env, taskQueue: o.taskQueue, products: deployed });
-  return applied;
+  // what the environment runs now: every product of the plan but the removed ones
+  const running = o.plan.products.filter((p) => p.status !== 'removed').map((p) => o.products.get(p.product)!);
+  const grants = o.reconcileGrants ? await o.reconcileGrants(running) : undefined;
+  return { products: applied, ...(grants && { grants }) };
 }
 
 async function applyOne(o: ApplyOptions, planned: PlannedProduct): Promise<AppliedProduct> {

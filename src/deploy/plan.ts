@@ -10,7 +10,9 @@ import { diffProduct } from '../static/diff/product-diff.js';
 import type { ProductDiff } from '../static/diff/types.js';
 import type { StaticProduct } from '../static/types.js';
 import { canonicalJson, digest, FINGERPRINT_PARTS, PART_LABEL, type Fingerprint, type FingerprintPart } from './fingerprint.js';
+import type { PlannedGrant } from './grants.js';
 import type { LedgerEntry } from './ledger.js';
+import type { PlannedSync } from './sync-preview.js';
 
 export type PlannedStatus = 'new' | 'changed' | 'removed' | 'unchanged';
 
@@ -29,6 +31,18 @@ export interface PlannedProduct {
   basedOn?: number;
   /** the fingerprint it deploys (undefined for a removal) */
   fingerprint?: Fingerprint;
+  /** the share grants of its targets the deploy makes or revokes, and those its targets' first runs will make */
+  grants?: PlannedGrant[];
+  /** what each reverse ETL target would send on its next sync (a dry run against the environment) */
+  syncs?: PlannedSync[];
+}
+
+/** What a plan observed in the environment besides the ledger: the share reconcile and the syncs' dry runs. */
+export interface PlanObservations {
+  grants: readonly PlannedGrant[];
+  syncs: ReadonlyMap<string, readonly PlannedSync[]>;
+  /** what a deploy of this plan would fail on (the grants cannot be reconciled as declared) */
+  problems: readonly string[];
 }
 
 export interface DeployPlan {
@@ -38,6 +52,10 @@ export interface DeployPlan {
   gitSha?: string;
   createdAt: string;
   products: PlannedProduct[];
+  /** grant changes of the environment's share schemas and roles, not of one product's view */
+  grants?: PlannedGrant[];
+  /** what a deploy of this plan would fail on: the plan is refused */
+  problems?: string[];
   summary: { new: number; changed: number; removed: number; unchanged: number; refused: number };
   /** a digest of everything above but `createdAt`: the plan's identity in the ledger */
   hash: string;
@@ -50,6 +68,7 @@ export interface PlanInput {
   products: readonly { product: Product; file: string }[];
   fingerprints: ReadonlyMap<string, Fingerprint>;
   running: ReadonlyMap<string, LedgerEntry>;
+  observed?: PlanObservations;
   now?: Date;
 }
 
@@ -76,13 +95,30 @@ export function makePlan(input: PlanInput): DeployPlan {
     });
   }
   planned.sort((a, b) => a.product.localeCompare(b.product));
+  const observed = input.observed;
+  for (const p of planned) {
+    const grants = observed?.grants.filter((g) => g.product === p.product) ?? [];
+    if (grants.length > 0) p.grants = grants;
+    const syncs = observed?.syncs.get(p.product);
+    if (syncs && syncs.length > 0 && p.status !== 'removed') p.syncs = [...syncs];
+  }
+  const known = new Set(planned.map((p) => p.product));
+  const environmentGrants = observed?.grants.filter((g) => g.product === undefined || !known.has(g.product)) ?? [];
   const count = (s: PlannedStatus) => planned.filter((p) => p.status === s).length;
   const body = {
     format: 1 as const,
     env: input.env,
     ...(input.gitSha !== undefined && { gitSha: input.gitSha }),
     products: planned,
-    summary: { new: count('new'), changed: count('changed'), removed: count('removed'), unchanged: count('unchanged'), refused: planned.filter((p) => p.contract && !p.contract.accepted).length },
+    ...(environmentGrants.length > 0 && { grants: environmentGrants }),
+    ...(observed && observed.problems.length > 0 && { problems: [...observed.problems] }),
+    summary: {
+      new: count('new'),
+      changed: count('changed'),
+      removed: count('removed'),
+      unchanged: count('unchanged'),
+      refused: planned.filter((p) => p.contract && !p.contract.accepted).length + (observed?.problems.length ?? 0),
+    },
   };
   return { ...body, createdAt: (input.now ?? new Date()).toISOString(), hash: planHash(body) };
 }

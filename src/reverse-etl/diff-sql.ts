@@ -33,15 +33,17 @@ export function keySql(spec: Pick<SyncSpec, 'keyColumns'> & Partial<Pick<SyncSpe
 }
 
 /**
- * What a row's hash covers: the mapped columns' values (in mapping order), seeded with a fingerprint of the mapping
- * and the NULL rule — so renaming or adding a field, or changing `nulls`, changes every hash and resends what it
- * affects. On PostgreSQL 14 and later it is `hash_record_extended` over the row: each type's own binary hash, no text
+ * What a row's hash covers: the mapped columns' values (in the fields' name order, so the order the mapping lists
+ * them in, or the order a stored snapshot of the product gives back, changes nothing), seeded with a fingerprint of
+ * the mapping and the NULL rule — so renaming or adding a field, or changing `nulls`, changes every hash and resends
+ * what it affects. On PostgreSQL 14 and later it is `hash_record_extended` over the row: each type's own binary hash, no text
  * rendering, 64 bits; a row with a `json` column (which has no hash function), or an older server, hashes the row's
  * text with md5. The jsonb record is only built for the rows that are sent.
  */
 export function hashSql(spec: Pick<SyncSpec, 'fields' | 'nulls'> & Partial<Pick<SyncSpec, 'types'>>, alias = 'q', binary = true): string {
-  const fingerprint = createHash('sha256').update(JSON.stringify({ fields: spec.fields.map((f) => [f.field, f.column]), nulls: spec.nulls })).digest();
-  const row = `row(${spec.fields.map((f) => `${alias}.${quoteIdent(f.column)}`).join(', ')})`;
+  const fields = [...spec.fields].sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
+  const fingerprint = createHash('sha256').update(JSON.stringify({ fields: fields.map((f) => [f.field, f.column]), nulls: spec.nulls })).digest();
+  const row = `row(${fields.map((f) => `${alias}.${quoteIdent(f.column)}`).join(', ')})`;
   const hashable = binary && !spec.fields.some((f) => /^json$/i.test(spec.types?.[f.column]?.trim() ?? ''));
   if (hashable) return `hash_record_extended(${row}, ${fingerprint.readBigInt64BE(0).toString()})::text`;
   return `md5(${quoteLiteral(fingerprint.toString('hex').slice(0, 16))} || ${row}::text)`;

@@ -146,3 +146,9 @@ function add(map: Map<string, Set<string>>, grantee: string, privilege: string):
   if (!set) map.set(grantee, (set = new Set()));
   set.add(privilege);
 }
+
+/** Whether the warehouse holds any schema lastmile made for shares (a deploy that removes the last share must revoke it). */
+export async function shareSchemasExist(client: Pick<pg.ClientBase, 'query'>): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>(`select exists (select 1 from pg_namespace n where obj_description(n.oid, 'pg_namespace') = $1) as found`, [SCHEMA_MARK]);
+  return rows[0]?.found === true;
+}

@@ -56,8 +56,8 @@ async function plan(current: Map<string, Product>): Promise<DeployPlan> {
   return makePlan({ env: ENV, products: list, fingerprints: new Map(list.map((p) => [p.product.name, context.fingerprint(p.product)])), running });
 }
 
-const apply = (p: DeployPlan, current: Map<string, Product>, extra: Partial<Parameters<typeof applyDeployPlan>[0]> = {}) =>
-  applyDeployPlan({ client: rt.session.client, env: ENV, taskQueue: rt.session.temporal.taskQueue, meta: rt.session.warehouse.meta, plan: p, products: current, context, ...extra });
+const apply = async (p: DeployPlan, current: Map<string, Product>, extra: Partial<Parameters<typeof applyDeployPlan>[0]> = {}) =>
+  (await applyDeployPlan({ client: rt.session.client, env: ENV, taskQueue: rt.session.temporal.taskQueue, meta: rt.session.warehouse.meta, plan: p, products: current, context, ...extra })).products;
 
 const schedules = async () => (await scheduleIdsOf(rt.session.client, ENV)).sort();
 

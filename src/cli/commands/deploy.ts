@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { applyDeployPlan, type AppliedProduct } from '../../deploy/apply.js';
 import { deployContext } from '../../deploy/context.js';
+import { reconcileDeployedGrants, type GrantsOutcome } from '../../deploy/grants.js';
 import { planHash, type DeployPlan } from '../../deploy/plan.js';
 import { planText } from '../../deploy/plan-render.js';
 import { InputError } from '../../errors.js';
@@ -22,10 +23,10 @@ export async function deployCommand(project: Project, options: { env: string; pl
   const session = await openSession(project, { env: options.env, worker: false, log: (line) => out.note(line) });
   try {
     const products = [...project.products.values()].map((p) => ({ product: p, file: path.relative(project.root, p.file ?? '').split(path.sep).join('/') }));
-    const plan = saved ?? (await planFor(project.config, options.env, session.warehouse.meta, session.warehouse.schemas, products, project.gitSha));
+    const plan = saved ?? (await planFor({ config: project.config, root: project.root, env: options.env, warehouse: session.warehouse, products, ...(project.gitSha !== undefined && { sha: project.gitSha }) }));
     if (!out.json) out.note(planText(plan));
     const context = await deployContext(project.config, options.env, session.warehouse.schemas);
-    const applied = await applyDeployPlan({
+    const result = await applyDeployPlan({
       client: session.client,
       env: options.env,
       taskQueue: session.temporal.taskQueue,
@@ -36,13 +37,21 @@ export async function deployCommand(project: Project, options: { env: string; pl
       context,
       ...(options.override !== undefined && { override: options.override }),
       onProduct: (done) => out.json || out.note(appliedLine(done)),
+      reconcileGrants: (running) => reconcileDeployedGrants({ config: project.config, root: project.root, warehouse: session.warehouse, products: running }),
     });
-    if (out.json) out.printJson({ plan: plan.hash, env: options.env, applied });
-    else out.print(applied.length === 0 ? `nothing to deploy to ${options.env}: it runs what the products declare` : `deployed plan ${plan.hash} to ${options.env}: ${applied.filter((a) => a.action === 'deployed').length} deployed, ${applied.filter((a) => a.action === 'removed').length} removed${applied.some((a) => a.action === 'already applied') ? `, ${applied.filter((a) => a.action === 'already applied').length} already applied by this plan` : ''}`);
+    const applied = result.products;
+    if (out.json) out.printJson({ plan: plan.hash, env: options.env, applied, grants: result.grants ?? null });
+    else if (result.grants) out.note(grantsLine(options.env, result.grants));
+    if (!out.json) out.print(applied.length === 0 ? `nothing to deploy to ${options.env}: it runs what the products declare` : `deployed plan ${plan.hash} to ${options.env}: ${applied.filter((a) => a.action === 'deployed').length} deployed, ${applied.filter((a) => a.action === 'removed').length} removed${applied.some((a) => a.action === 'already applied') ? `, ${applied.filter((a) => a.action === 'already applied').length} already applied by this plan` : ''}`);
     return EXIT.ok;
   } finally {
     await session.close();
   }
+}
+
+/** The deploy's share reconcile, for people. */
+export function grantsLine(env: string, grants: GrantsOutcome): string {
+  return `share grants in ${env}: ${grants.summary}`;
 }
 
 function appliedLine(done: AppliedProduct): string {

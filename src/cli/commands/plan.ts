@@ -4,30 +4,46 @@ import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/spec.js';
 import { deployContext } from '../../deploy/context.js';
 import { runningProducts } from '../../deploy/ledger.js';
-import { makePlan, type DeployPlan } from '../../deploy/plan.js';
+import { plannedGrants } from '../../deploy/grants.js';
+import { makePlan, type DeployPlan, type PlanObservations } from '../../deploy/plan.js';
+import { plannedSyncs } from '../../deploy/sync-preview.js';
 import { planMarkdown, planText } from '../../deploy/plan-render.js';
-import type { MetaStore } from '../../meta/index.js';
 import type { Product } from '../../product/model.js';
 import { ValidationError } from '../../product/problems.js';
-import type { SchemaMap } from '../../product/source.js';
 import { gitSha } from '../../runtime/project.js';
+import type { Warehouse } from '../../runtime/warehouse.js';
 import { readProducts } from '../../static/read.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { loadedNotes } from './diff.js';
 import { readStore } from './read-store.js';
 
-/** The plan of `products` for `env` against its ledger. */
-export async function planFor(config: Config, env: string, meta: MetaStore, schemas: SchemaMap, products: readonly { product: Product; file: string }[], sha?: string): Promise<DeployPlan> {
-  const context = await deployContext(config, env, schemas);
-  const { running } = await runningProducts(meta, env);
+/**
+ * The plan of `products` for `env` against its ledger, with what the deploy would do to the environment's share
+ * grants and what each reverse ETL target would send next (both dry runs in the environment's warehouse).
+ */
+export async function planFor(input: { config: Config; root: string; env: string; warehouse: Warehouse; products: readonly { product: Product; file: string }[]; sha?: string }): Promise<DeployPlan> {
+  const { config, env, warehouse, products } = input;
+  const context = await deployContext(config, env, warehouse.schemas);
+  const { running } = await runningProducts(warehouse.meta, env);
+  const observed = await observeEnvironment({ config, root: input.root, warehouse, products: products.map((p) => p.product) });
   return makePlan({
     env,
-    ...(sha !== undefined && { gitSha: sha }),
+    ...(input.sha !== undefined && { gitSha: input.sha }),
     products,
     fingerprints: new Map(products.map((p) => [p.product.name, context.fingerprint(p.product)])),
     running,
+    observed,
   });
+}
+
+async function observeEnvironment(input: { config: Config; root: string; warehouse: Warehouse; products: readonly Product[] }): Promise<PlanObservations> {
+  const problems: string[] = [];
+  const grants = await plannedGrants(input).catch((error: unknown) => {
+    problems.push(`the share grants of ${input.warehouse.env} cannot be reconciled as the products declare: ${error instanceof Error ? error.message : String(error)}`);
+    return [];
+  });
+  return { grants, syncs: await plannedSyncs(input), problems };
 }
 
 /**
@@ -40,7 +56,8 @@ export async function planCommand(root: string, options: { env: string; revision
   if (read.problems.length > 0) throw new ValidationError([...read.problems]);
   for (const note of loadedNotes(read, options.revision ?? 'the work tree')) out.note(note);
   const sha = options.revision === undefined ? gitSha(root, config.seedModule) : read.revision;
-  const plan = await readStore({ config, root }, options.env, (warehouse) => planFor(config, options.env, warehouse.meta, warehouse.schemas, read.products, sha));
+  // an embedded environment gets its seed data first: the dry runs read it
+  const plan = await readStore({ config, root }, options.env, (warehouse) => planFor({ config, root, env: options.env, warehouse, products: read.products, ...(sha !== undefined && { sha }) }), { seed: true });
   if (options.out) {
     const file = path.resolve(options.out);
     await writeFile(file, `${JSON.stringify(plan, null, 2)}\n`);

@@ -2,9 +2,9 @@ import { resolveEnvironment } from '../../config/resolve.js';
 import { applyDeployPlan } from '../../deploy/apply.js';
 import { recordCiResult, type CiStatus } from '../../deploy/ci-results.js';
 import { deployContext } from '../../deploy/context.js';
+import { reconcileDeployedGrants } from '../../deploy/grants.js';
 import { promotionGates, type ProductGates } from '../../deploy/gates.js';
 import { isRemoval, manifestOf, runningProducts, type LedgerEntry } from '../../deploy/ledger.js';
-import { makePlan } from '../../deploy/plan.js';
 import { planText } from '../../deploy/plan-render.js';
 import { InputError } from '../../errors.js';
 import type { Product } from '../../product/model.js';
@@ -12,21 +12,23 @@ import { openSession, type Project, type Session } from '../../runtime/session.j
 import { openWarehouse, stopEmbeddedPostgres } from '../../runtime/warehouse.js';
 import { EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { grantsLine } from './deploy.js';
+import { planFor } from './plan.js';
 import { readStore } from './read-store.js';
 
 /** Deploys `products` (as a source ledger holds them) to the session's environment through a plan, and prints it. */
 async function deploySnapshots(session: Session, project: Project, env: string, entries: readonly LedgerEntry[], options: { override?: string; action: 'deploy' | 'rollback'; restores?: number }, out: Output) {
   const products = new Map(entries.map((e) => [e.deployment.product, e.manifest!.product as Product]));
   const context = await deployContext(project.config, env, session.warehouse.schemas);
-  const { running } = await runningProducts(session.warehouse.meta, env);
-  const plan = makePlan({
+  const plan = await planFor({
+    config: project.config,
+    root: project.root,
     env,
+    warehouse: session.warehouse,
     products: [...products.values()].map((product) => ({ product, file: `ledger #${entries.find((e) => e.deployment.product === product.name)!.deployment.deploymentId}` })),
-    fingerprints: new Map([...products.values()].map((p) => [p.name, context.fingerprint(p)])),
-    running,
   });
   if (!out.json) out.note(planText(plan));
-  const applied = await applyDeployPlan({
+  const result = await applyDeployPlan({
     client: session.client,
     env,
     taskQueue: session.temporal.taskQueue,
@@ -39,8 +41,10 @@ async function deploySnapshots(session: Session, project: Project, env: string, 
     ...(options.restores !== undefined && { restores: options.restores }),
     ...(options.override !== undefined && { override: options.override }),
     onProduct: (done) => out.json || out.note(`${done.action} ${done.product}${done.deploymentId !== undefined ? ` (ledger #${done.deploymentId})` : ''}`),
+    reconcileGrants: (running) => reconcileDeployedGrants({ config: project.config, root: project.root, warehouse: session.warehouse, products: running }),
   });
-  return { plan, applied };
+  if (result.grants && !out.json) out.note(grantsLine(env, result.grants));
+  return { plan, applied: result.products, grants: result.grants ?? null };
 }
 
 function gateLines(verdicts: readonly ProductGates[]): string[] {
@@ -83,8 +87,8 @@ export async function promoteCommand(project: Project, options: { from: string; 
         else out.print(`promotion ${options.from} → ${options.to} refused: ${failed.map((f) => f.product).join(', ')} did not pass the gates; nothing was deployed (fix them, or promote with --override "<reason>", recorded in the ledger)`);
         return EXIT.failed;
       }
-      const { plan, applied } = await deploySnapshots(session, project, options.to, entries, { action: 'deploy', ...(options.override !== undefined && { override: `promotion ${options.from} → ${options.to}: ${options.override}` }) }, out);
-      if (out.json) out.printJson({ promoted: true, from: options.from, to: options.to, gates: verdicts, plan: plan.hash, applied });
+      const { plan, applied, grants } = await deploySnapshots(session, project, options.to, entries, { action: 'deploy', ...(options.override !== undefined && { override: `promotion ${options.from} → ${options.to}: ${options.override}` }) }, out);
+      if (out.json) out.printJson({ promoted: true, from: options.from, to: options.to, gates: verdicts, plan: plan.hash, applied, grants });
       else out.print(`promoted ${options.from} → ${options.to}: ${applied.filter((a) => a.action !== 'already applied').length} product${applied.length === 1 ? '' : 's'} deployed as ${options.from} runs them${failed.length > 0 ? ` (gates overridden: ${options.override})` : ''}${applied.length === 0 ? ' (nothing to change)' : ''}`);
       return EXIT.ok;
     } finally {
@@ -105,8 +109,8 @@ export async function rollbackCommand(project: Project, options: { env: string; 
     const entries = asOf.map((deployment) => ({ deployment, ...(manifestOf(deployment) && { manifest: manifestOf(deployment)! }) })).filter((e) => !isRemoval(e.deployment));
     const legacy = entries.filter((e) => !e.manifest);
     if (legacy.length > 0) throw new InputError(`the ledger at #${options.to} holds ${legacy.map((e) => e.deployment.product).join(', ')} without the product as deployed (before plans existed), so lastmile cannot restore them`);
-    const { plan, applied } = await deploySnapshots(session, project, options.env, entries, { action: 'rollback', restores: options.to, override: `rollback to deployment #${options.to}` }, out);
-    if (out.json) out.printJson({ env: options.env, restored: options.to, plan: plan.hash, applied });
+    const { plan, applied, grants } = await deploySnapshots(session, project, options.env, entries, { action: 'rollback', restores: options.to, override: `rollback to deployment #${options.to}` }, out);
+    if (out.json) out.printJson({ env: options.env, restored: options.to, plan: plan.hash, applied, grants });
     else out.print(applied.length === 0 ? `${options.env} already runs what it ran at #${options.to}` : `rolled ${options.env} back to #${options.to}: ${applied.map((a) => `${a.product} ${a.action}`).join(', ')}`);
     return EXIT.ok;
   } finally {

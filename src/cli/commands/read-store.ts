@@ -3,12 +3,17 @@ import type { Project } from '../../runtime/project.js';
 import { openWarehouse, stopEmbeddedPostgres, type Warehouse } from '../../runtime/warehouse.js';
 
 /**
- * Runs `read` against the metadata store of `envName` (no seeding, no Temporal), then closes the warehouse and
+ * Runs `read` against the metadata store of `envName` (no Temporal; no seeding unless asked), then closes the warehouse and
  * stops an embedded PostgreSQL this process started.
  */
-export async function readStore<T>(project: Pick<Project, 'config' | 'root'>, envName: string, read: (warehouse: Warehouse, env: ResolvedEnvironment) => Promise<T>): Promise<T> {
+export async function readStore<T>(
+  project: Pick<Project, 'config' | 'root'>,
+  envName: string,
+  read: (warehouse: Warehouse, env: ResolvedEnvironment) => Promise<T>,
+  options: { seed?: boolean } = {},
+): Promise<T> {
   const env = resolveEnvironment(project.config, envName);
-  const warehouse = await openWarehouse(env, { root: project.root, seed: false });
+  const warehouse = await openWarehouse(env, { root: project.root, seed: options.seed ?? false });
   try {
     return await read(warehouse, env);
   } finally {
