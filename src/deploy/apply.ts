@@ -11,7 +11,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { InputError } from '../errors.js';
 import type { MetaStore } from '../meta/index.js';
-import type { JsonValue } from '../meta/types.js';
+import type { DeploymentRecord, JsonValue } from '../meta/types.js';
 import type { Product } from '../product/model.js';
 import { monitorId } from '../temporal/names.js';
 import type { DeployContext } from './context.js';
@@ -20,7 +20,7 @@ import { FINGERPRINT_PARTS } from './fingerprint.js';
 import { deployer, manifestOf } from './ledger.js';
 import { ensureMonitors } from './monitors.js';
 import type { DeployPlan, PlannedProduct } from './plan.js';
-import { applyProductSchedules, deleteSchedules, scheduleIdsOf, type DeployedSchedule } from './schedules.js';
+import { applyProductSchedules, deleteSchedules, productScheduleIds, scheduleIdsOf, type DeployedSchedule } from './schedules.js';
 import { signalShareTimer } from './share-timer.js';
 
 export interface ApplyOptions {
@@ -109,8 +109,11 @@ export async function applyDeployPlan(o: ApplyOptions): Promise<ApplyResult> {
   }
 
   const applied: AppliedProduct[] = [];
+  const existing = todo.some((p) => !done.has(p.product)) ? await scheduleIdsOf(o.client, o.env) : [];
   for (const planned of todo) {
-    const result = done.has(planned.product) ? { product: planned.product, action: 'already applied' as const, schedules: [] } : await applyOne(o, planned);
+    const result = done.has(planned.product)
+      ? { product: planned.product, action: 'already applied' as const, schedules: [] }
+      : await applyOne(o, planned, latest.get(planned.product), existing);
     applied.push(result);
     o.onProduct?.(result);
   }
@@ -122,19 +125,18 @@ export async function applyDeployPlan(o: ApplyOptions): Promise<ApplyResult> {
   return { products: applied, ...(grants && { grants }) };
 }
 
-async function applyOne(o: ApplyOptions, planned: PlannedProduct): Promise<AppliedProduct> {
+async function applyOne(o: ApplyOptions, planned: PlannedProduct, last: DeploymentRecord | undefined, existing: readonly string[]): Promise<AppliedProduct> {
   // every row a deploy with --override writes carries its reason, whichever gate it was meant for
   const override = o.override !== undefined ? { override: o.override } : {};
   if (planned.status === 'removed') {
-    const ids = (await scheduleIdsOf(o.client, o.env)).filter((id) => id.startsWith(`lastmile/${o.env}/${planned.product}/`));
-    const schedules = await deleteSchedules(o.client, ids);
+    const schedules = await deleteSchedules(o.client, productScheduleIds(existing, o.env, planned.product));
     const stopped = await stopMonitor(o.client, o.env, planned.product);
-    const last = (await o.meta.latestDeployment(o.env, planned.product))!;
-    const previous = manifestOf(last);
+    // a removal is planned against the product's latest row (checked above)
+    const previous = last ? manifestOf(last) : undefined;
     const recorded = await o.meta.recordDeployment({
       env: o.env,
       product: planned.product,
-      version: last.version,
+      version: last?.version ?? planned.version.from ?? '',
       gitSha: o.gitSha,
       manifest: { ...(previous ?? {}), action: 'remove', planHash: o.plan.hash, deployedBy: deployer(), workerBuild: o.context.context.workflows, ...override } as unknown as JsonValue,
     });
@@ -142,7 +144,7 @@ async function applyOne(o: ApplyOptions, planned: PlannedProduct): Promise<Appli
   }
   const product = o.products.get(planned.product)!;
   const gitSha = o.gitShas?.has(product.name) ? (o.gitShas.get(product.name) ?? undefined) : o.gitSha;
-  const schedules = await applyProductSchedules({ ...o, ...(gitSha === undefined ? { gitSha: undefined } : { gitSha }) }, product);
+  const schedules = await applyProductSchedules({ ...o, ...(gitSha === undefined ? { gitSha: undefined } : { gitSha }) }, product, existing);
   let monitor: AppliedProduct['monitor'];
   if (product.slo) {
     if ((await ensureMonitors({ client: o.client, env: o.env, taskQueue: o.taskQueue, products: [product] })).length > 0) monitor = 'started';

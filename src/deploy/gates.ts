@@ -58,7 +58,7 @@ export async function promotionGates(source: GateSource, candidates: readonly Le
 }
 
 async function checksGate(source: GateSource, product: Product, options: GateOptions): Promise<GateResult> {
-  const runs = (await source.meta.listRuns({ env: source.env, product: product.name, limit: 1000 })).filter((r) => r.productVersion === product.version && r.status !== 'running').slice(0, options.runs);
+  const runs = await source.meta.listRuns({ env: source.env, product: product.name, productVersion: product.version, finished: true, limit: options.runs });
   if (runs.length < options.runs) {
     return { gate: 'checks', passed: false, detail: `only ${runs.length} finished run${runs.length === 1 ? '' : 's'} of ${product.version} in ${source.env}; the gate wants the last ${options.runs} to have passed their checks` };
   }

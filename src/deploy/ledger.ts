@@ -17,7 +17,7 @@ export interface LedgerManifest {
   fingerprint: Fingerprint;
   /** the validated product as deployed (without the module's path) */
   product: Omit<Product, 'file'>;
-  schedules: { target: string; cron: string; timezone: string }[];
+  schedules: { target: string; cron: string; timezone: string; paused?: string }[];
   deployedBy: string;
   /** the plan that deployed it (`lastmile deploy`); absent for `lastmile dev`'s own deploys */
   planHash?: string;
@@ -58,7 +58,7 @@ export function ledgerManifest(product: Product, fingerprint: Fingerprint, optio
     action: options.action,
     fingerprint,
     product: JSON.parse(JSON.stringify(snapshot)) as Omit<Product, 'file'>,
-    schedules: product.serve.flatMap((t) => (t.schedule ? [{ target: t.name, cron: t.schedule.cron, timezone: t.schedule.timezone }] : [])),
+    schedules: product.serve.flatMap((t) => (t.schedule ? [{ target: t.name, cron: t.schedule.cron, timezone: t.schedule.timezone, ...(t.schedule.paused !== undefined && { paused: t.schedule.paused }) }] : [])),
     deployedBy: deployer(),
     ...(options.planHash !== undefined && { planHash: options.planHash }),
     workerBuild: options.workerBuild,

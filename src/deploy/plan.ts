@@ -6,6 +6,7 @@
  * exactly (`lastmile deploy --plan`), and refused once the environment or the products moved on.
  */
 import type { Product } from '../product/model.js';
+import { scheduleText } from '../product/schedule.js';
 import { diffProduct } from '../static/diff/product-diff.js';
 import type { ProductDiff } from '../static/diff/types.js';
 import type { StaticProduct } from '../static/types.js';
@@ -89,7 +90,7 @@ export function makePlan(input: PlanInput): DeployPlan {
       version: { from: entry.deployment.version },
       reasons: [],
       targets: { added: [], changed: [], removed: old ? old.serve.map((t) => t.name) : [] },
-      schedules: (entry.manifest?.schedules ?? []).map((s) => ({ target: s.target, from: `${s.cron} ${s.timezone}` })),
+      schedules: (entry.manifest?.schedules ?? []).map((s) => ({ target: s.target, from: scheduleText(s) })),
       contract: { verdict: 'breaking', accepted: false, refusal: 'the product is removed: its consumers lose it', changes: [{ class: 'breaking', subject: 'product', message: 'removed' }] },
       basedOn: entry.deployment.deploymentId,
     });
@@ -139,7 +140,7 @@ function newProduct(product: Product, file: string, now: Fingerprint): PlannedPr
     version: { to: product.version },
     reasons: [],
     targets: { added: product.serve.map((t) => t.name), changed: [], removed: [] },
-    schedules: product.serve.flatMap((t) => (t.schedule ? [{ target: t.name, to: `${t.schedule.cron} ${t.schedule.timezone}` }] : [])),
+    schedules: product.serve.flatMap((t) => (t.schedule ? [{ target: t.name, to: scheduleText(t.schedule) }] : [])),
     fingerprint: now,
   };
 }
@@ -167,9 +168,9 @@ function comparedWithLedger(product: Product, file: string, now: Fingerprint, en
     changed: [...after.keys()].filter((n) => before.has(n) && canonicalJson(before.get(n)) !== canonicalJson(after.get(n))),
     removed: [...before.keys()].filter((n) => !after.has(n)),
   };
-  const scheduleText = (t: Product['serve'][number] | undefined) => (t?.schedule ? `${t.schedule.cron} ${t.schedule.timezone}` : undefined);
+  const textOf = (t: Product['serve'][number] | undefined) => (t?.schedule ? scheduleText(t.schedule) : undefined);
   const schedules = [...new Set([...before.keys(), ...after.keys()])]
-    .map((target) => ({ target, from: scheduleText(before.get(target)), to: scheduleText(after.get(target)) }))
+    .map((target) => ({ target, from: textOf(before.get(target)), to: textOf(after.get(target)) }))
     .filter((s) => s.from !== s.to)
     .map((s) => ({ target: s.target, ...(s.from !== undefined && { from: s.from }), ...(s.to !== undefined && { to: s.to }) }));
   const diff = diffProduct(asStatic({ ...manifest.product, file: undefined } as Product, file), asStatic(product, file));

@@ -13,8 +13,14 @@ export interface DeployedSchedule {
   target: string;
   cron: string;
   timezone: string;
-  /** `unservable`: a scheduled target this version cannot serve gets no schedule (its runs would only skip it) */
-  action: 'created' | 'updated' | 'deleted' | 'unservable';
+  /**
+   * `paused` / `resumed`: updated, and paused as the product now says (`schedule.paused`), or resumed from a pause
+   * a deploy made; `unservable`: a scheduled target this version cannot serve gets no schedule (its runs would only
+   * skip it)
+   */
+  action: 'created' | 'updated' | 'paused' | 'resumed' | 'deleted' | 'unservable';
+  /** the schedule is paused after the deploy (declared, or by an operator, whose pause a deploy keeps) */
+  paused?: boolean;
   /** why, for `unservable` */
   reason?: string;
 }
@@ -37,8 +43,10 @@ export interface DeployOptions {
  */
 export async function deploySchedules(o: DeployOptions): Promise<DeployedSchedule[]> {
   const changes: DeployedSchedule[] = [];
+  // listed once: the schedules each product no longer has, and those of products gone, are found in it
+  const existing = await scheduleIdsOf(o.client, o.env);
   for (const product of o.products) {
-    changes.push(...(await applyProductSchedules(o, product)));
+    changes.push(...(await applyProductSchedules(o, product, existing)));
     await o.meta.recordDeployment({
       env: o.env,
       product: product.name,
@@ -48,7 +56,7 @@ export async function deploySchedules(o: DeployOptions): Promise<DeployedSchedul
     });
   }
   const names = new Set(o.products.map((p) => p.name));
-  for (const id of await scheduleIdsOf(o.client, o.env)) {
+  for (const id of existing) {
     const [, , product = ''] = id.split('/');
     if (!names.has(product)) changes.push(...(await deleteSchedules(o.client, [id])));
   }
@@ -59,9 +67,11 @@ export type ScheduleTarget = Pick<DeployOptions, 'client' | 'env' | 'taskQueue' 
 
 /**
  * One product's schedules: each scheduled target's created or updated, and the product's schedules of targets it no
- * longer has (or no longer schedules) deleted.
+ * longer has (or no longer schedules) deleted — found in `existing` (the environment's schedule ids, listed once by a
+ * caller applying several products), else listed here. Whether a schedule exists is asked of it directly: a listing
+ * may lag behind a schedule just created.
  */
-export async function applyProductSchedules(o: ScheduleTarget, product: Product): Promise<DeployedSchedule[]> {
+export async function applyProductSchedules(o: ScheduleTarget, product: Product, existing?: readonly string[]): Promise<DeployedSchedule[]> {
   const changes: DeployedSchedule[] = [];
   const wanted = new Set<string>();
   for (const target of product.serve) {
@@ -92,23 +102,43 @@ export async function applyProductSchedules(o: ScheduleTarget, product: Product)
     const spec = { cronExpressions: [target.schedule.cron], timezone: target.schedule.timezone };
     const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' };
     const handle = o.client.schedule.getHandle(id);
-    let exists = true;
+    let before: { paused: boolean; note?: string } | undefined;
     try {
-      await handle.describe();
+      before = (await handle.describe()).state;
     } catch (error) {
       if (!(error instanceof ScheduleNotFoundError)) throw error;
-      exists = false;
     }
-    if (exists) {
-      await handle.update((previous) => ({ ...previous, spec, action, policies }));
+    const declared = target.schedule.paused;
+    const state = pauseState(before, declared);
+    if (before) {
+      await handle.update((previous) => ({ ...previous, spec, action, policies, state: { ...previous.state, ...state } }));
     } else {
-      await o.client.schedule.create({ scheduleId: id, spec, action, policies, memo: { product: product.name } });
+      await o.client.schedule.create({ scheduleId: id, spec, action, policies, memo: { product: product.name }, ...(state.paused && { state }) });
     }
-    changes.push({ scheduleId: id, product: product.name, target: target.name, cron: target.schedule.cron, timezone: target.schedule.timezone, action: exists ? 'updated' : 'created' });
+    const done = !before ? 'created' : state.paused && !before.paused ? 'paused' : !state.paused && before.paused ? 'resumed' : 'updated';
+    changes.push({ scheduleId: id, product: product.name, target: target.name, cron: target.schedule.cron, timezone: target.schedule.timezone, action: done, ...(state.paused && { paused: true }) });
   }
-  const own = (await scheduleIdsOf(o.client, o.env)).filter((id) => id.startsWith(`lastmile/${o.env}/${product.name}/`) && !wanted.has(id));
+  const own = productScheduleIds(existing ?? (await scheduleIdsOf(o.client, o.env)), o.env, product.name).filter((id) => !wanted.has(id));
   changes.push(...(await deleteSchedules(o.client, own)));
   return changes;
+}
+
+/** The note of a pause a deploy made (a product's `schedule.paused`): only such a pause is resumed by a deploy. */
+export const PAUSE_NOTE = 'paused in products/ (schedule.paused): ';
+
+/**
+ * The state a deploy leaves a schedule in: paused with the declared reason; else resumed when the pause was one a
+ * deploy made; else as it was — an operator's pause (from the Temporal UI or CLI) is not undone by a deploy.
+ */
+function pauseState(before: { paused: boolean; note?: string } | undefined, declared: string | undefined): { paused: boolean; note: string } {
+  if (declared !== undefined) return { paused: true, note: `${PAUSE_NOTE}${declared}` };
+  if (before?.paused && !before.note?.startsWith(PAUSE_NOTE)) return { paused: true, note: before.note ?? '' };
+  return { paused: false, note: before?.paused ? 'resumed by lastmile deploy: the product no longer pauses it' : '' };
+}
+
+/** The schedules of one product among the environment's. */
+export function productScheduleIds(ids: readonly string[], env: string, product: string): string[] {
+  return ids.filter((id) => id.startsWith(`lastmile/${env}/${product}/`));
 }
 
 /** Every lastmile schedule of the environment. */

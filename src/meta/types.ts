@@ -161,6 +161,10 @@ export interface ListRunsQuery {
   env?: string;
   product?: string;
   status?: RunStatus;
+  /** only the runs of this version of the product */
+  productVersion?: string;
+  /** only finished runs (not `running`) */
+  finished?: boolean;
   /** Most rows returned, newest first (default 50, at most 1000). */
   limit?: number;
 }

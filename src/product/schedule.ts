@@ -5,6 +5,12 @@
  * steps, lists, month and weekday names; `@daily` and the other shorthands; `@every 15m` intervals.
  */
 import { parseCron, ScheduleSpecError } from '../../calendar/index.js';
+import type { Schedule } from './targets.js';
+
+/** A schedule for people: `0 5 * * * Europe/Berlin`, with `(paused: why)` when it is paused. */
+export function scheduleText(schedule: Schedule): string {
+  return `${schedule.cron} ${schedule.timezone}${schedule.paused !== undefined ? ` (paused: ${schedule.paused})` : ''}`;
+}
 
 export const CRON_HELP =
   "write five fields 'minute hour day-of-month month day-of-week', e.g. '0 5 * * *' (05:00 daily), '30 6 1 * *' " +

@@ -6,6 +6,11 @@ import type { Source } from './source.js';
 export interface Schedule {
   readonly cron: string;
   readonly timezone: string;
+  /**
+   * Why the schedule is paused: a deploy keeps its Temporal schedule, paused with this note, so it starts nothing
+   * until the field is removed (then the next deploy resumes it). A pause an operator set by hand is left alone.
+   */
+  readonly paused?: string;
 }
 
 /** Data classification of a contract column. */

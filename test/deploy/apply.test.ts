@@ -151,4 +151,27 @@ describe('deploying a plan', () => {
     expect((await runningProducts(rt.session.warehouse.meta, ENV)).running.has('alpha')).toBe(false);
     expect((await plan(current)).products.some((x) => x.product === 'alpha')).toBe(false);
   }, 60_000);
+
+  it('pauses a schedule the product pauses, resumes it when the pause is removed, and keeps an operator\'s pause', async () => {
+    const beta = (await runningProducts(rt.session.warehouse.meta, ENV)).running.get('beta')!.manifest!.product as Product;
+    const paused: Product = { ...beta, serve: beta.serve.map((t) => ({ ...t, schedule: { ...t.schedule!, paused: 'the partner folder is migrating' } })) };
+    const handle = rt.session.client.schedule.getHandle('lastmile/dev/beta/weekly_csv');
+    const p = await plan(products({ alpha: undefined, beta: paused }));
+    const planned = p.products.find((x) => x.product === 'beta')!;
+    expect(planned.schedules).toEqual([{ target: 'weekly_csv', from: '0 6 * * * UTC', to: '0 6 * * * UTC (paused: the partner folder is migrating)' }]);
+    const [applied] = (await apply(p, products({ alpha: undefined, beta: paused }))).filter((a) => a.product === 'beta');
+    expect(applied!.schedules).toEqual([expect.objectContaining({ action: 'paused', paused: true })]);
+    expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'paused in products/ (schedule.paused): the partner folder is migrating' });
+
+    const resumed = await apply(await plan(products({ alpha: undefined, beta })), products({ alpha: undefined, beta }));
+    expect(resumed.find((a) => a.product === 'beta')!.schedules).toEqual([expect.objectContaining({ action: 'resumed' })]);
+    expect((await handle.describe()).state.paused).toBe(false);
+
+    // an operator pauses it by hand; a deploy that changes the product leaves that pause in place
+    await handle.pause('incident 4711: partner asked us to hold deliveries');
+    const bumped: Product = { ...beta, version: '1.0.2' };
+    const again = await apply(await plan(products({ alpha: undefined, beta: bumped })), products({ alpha: undefined, beta: bumped }));
+    expect(again.find((a) => a.product === 'beta')!.schedules).toEqual([expect.objectContaining({ action: 'updated', paused: true })]);
+    expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'incident 4711: partner asked us to hold deliveries' });
+  }, 60_000);
 });

@@ -106,6 +106,11 @@ describe('runs', () => {
     expect((await store.listRuns({ env: 'test' })).map((r) => r.runId)).toEqual(['r-a2', 'r-b1', 'r-a1']);
     expect((await store.listRuns({ env: 'test', product: 'invoices', limit: 1 })).map((r) => r.runId)).toEqual(['r-a2']);
     expect((await store.listRuns({ status: 'failed' })).map((r) => r.runId)).toEqual(['r-a1']);
+    // r-a2 is still running: only finished runs count for a promotion gate
+    expect((await store.listRuns({ env: 'test', product: 'invoices', finished: true })).map((r) => r.runId)).toEqual(['r-a1']);
+    await store.startRun({ runId: 'r-v1', product: 'invoices', env: 'stage', productVersion: '1.0.0', trigger: 'manual', startedAt: at('2026-01-05T05:00:00Z') });
+    await store.startRun({ runId: 'r-v2', product: 'invoices', env: 'stage', productVersion: '2.0.0', trigger: 'manual', startedAt: at('2026-01-04T05:00:00Z') });
+    expect((await store.listRuns({ env: 'stage', product: 'invoices', productVersion: '2.0.0' })).map((r) => r.runId)).toEqual(['r-v2']);
     expect((await store.listRuns({ limit: 1000 })).length).toBeGreaterThanOrEqual(6);
     await expect(store.listRuns({ limit: 0 })).rejects.toThrow(/limit must be a positive integer/);
 

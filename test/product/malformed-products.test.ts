@@ -98,6 +98,7 @@ const cases: Case[] = [
   { title: 'cron hour out of range', edits: [["cron: '0 5 * * *'", "cron: '0 25 * * *'"]], path: 'serve[0].schedule.cron', says: /'0 25 \* \* \*' is not a valid cron expression: hour 25 is out of range 0-23/ },
   { title: 'cron with eight fields', edits: [["cron: '0 5 * * *'", "cron: '0 0 5 * * * * *'"]], path: 'serve[0].schedule.cron', says: /expected 5, 6 or 7 fields, got 8/ },
   { title: 'cron with an unknown day name', edits: [["cron: '0 5 * * *'", "cron: '0 5 * * mon-fry'"]], path: 'serve[0].schedule.cron', says: /day-of-week value "fry" is not a number or name/ },
+  { title: 'a paused schedule without a reason', edits: [["timezone: 'Europe/Berlin' }", "timezone: 'Europe/Berlin', paused: ' ' }"]], path: 'serve[0].schedule.paused', says: /an empty reason/, fix: /say why the schedule is paused/ },
   { title: 'unknown time zone', edits: [["timezone: 'Europe/Berlin'", "timezone: 'Europe/Berln'"]], path: 'serve[0].schedule.timezone', says: /'Europe\/Berln' is not a known time zone/, fix: /Did you mean 'Europe\/Berlin'/ },
   { title: 'unknown metric in a dashboard object', edits: [["metrics: ['return_rate'], by", "metrics: ['return_rat'], by"]], path: 'serve[0].objects[0].metrics[0]', says: /unknown metric 'return_rat'/, fix: /Did you mean 'return_rate'/ },
   { title: 'dimension a metric does not allow', edits: [["by: ['supplier_id', 'week'] }],", "by: ['supplier_id', 'units'] }],"]], path: 'serve[0].objects[0].by[1]', says: /metric 'return_rate' may not be grouped by 'units'/ },

@@ -46,6 +46,10 @@ export const schedule = strict(
       if (problem) ctx.addIssue({ code: 'custom', input: value, message: say(`'${value}' is not a valid cron expression: ${problem}`, CRON_HELP) });
     }),
     timezone,
+    paused: z
+      .string(expects("why the schedule is paused, e.g. 'the partner portal is migrating until 2026-12-10'"))
+      .refine((value) => value.trim().length > 0, { error: say('an empty reason', "say why the schedule is paused, e.g. paused: 'the partner portal is migrating'") })
+      .optional(),
   },
   "{ cron: '0 5 * * *', timezone: 'Europe/Berlin' }",
 );

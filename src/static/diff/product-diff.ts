@@ -21,7 +21,7 @@ export function diffReads(from: StaticRead, to: StaticRead, invalidAt: ReadonlyS
   const products: ProductDiff[] = [];
   for (const [name, old] of before) {
     const now = after.get(name);
-    products.push(now ? diffProduct(old, now) : invalidAt.has(old.file) ? unreadableProduct(old) : removedProduct(old));
+    products.push(now ? diffProduct(old, now) : missingProduct(old, invalidAt.has(old.file) ? 'invalid' : 'removed'));
   }
   for (const [name, now] of after) if (!before.has(name)) products.push(addedProduct(now));
   products.sort((a, b) => a.product.localeCompare(b.product));
@@ -53,28 +53,20 @@ export function diffProduct(old: StaticProduct, now: StaticProduct): ProductDiff
   };
 }
 
-function removedProduct(old: StaticProduct): ProductDiff {
+/** A product the new revision no longer has (`removed`) or has but cannot read (`invalid`): refused either way. */
+function missingProduct(old: StaticProduct, status: 'removed' | 'invalid'): ProductDiff {
+  const removed = status === 'removed';
   return {
     product: old.product.name,
     file: old.file,
-    status: 'removed',
-    verdict: 'breaking',
+    status,
+    ...(removed && { verdict: 'breaking' as const }),
     version: { from: old.product.version, bump: 'none' },
     accepted: false,
-    refusal: `the product is removed, and every consumer of it (${old.product.users.map((u) => u.who).join(', ') || 'its users'}) loses it: remove it only once its consumers have moved off, after review`,
-    changes: [{ class: 'breaking', subject: 'product', message: `removed (${old.file} is gone)` }],
-  };
-}
-
-function unreadableProduct(old: StaticProduct): ProductDiff {
-  return {
-    product: old.product.name,
-    file: old.file,
-    status: 'invalid',
-    version: { from: old.product.version, bump: 'none' },
-    accepted: false,
-    refusal: `${old.file} does not validate at the new revision, so its changes cannot be judged: fix the problems listed above`,
-    changes: [],
+    refusal: removed
+      ? `the product is removed, and every consumer of it (${old.product.users.map((u) => u.who).join(', ') || 'its users'}) loses it: remove it only once its consumers have moved off, after review`
+      : `${old.file} does not validate at the new revision, so its changes cannot be judged: fix the problems listed above`,
+    changes: removed ? [{ class: 'breaking', subject: 'product', message: `removed (${old.file} is gone)` }] : [],
   };
 }
 

@@ -1,5 +1,6 @@
 /** Changes of a product's targets: removed or added, where and how they serve, and what each share consumer sees. */
 import type { Product } from '../../product/model.js';
+import { scheduleText as describeSchedule } from '../../product/schedule.js';
 import type { ShareTarget, Target } from '../../product/targets.js';
 import { consumerSpec, resolveMasks } from '../../sharing/plan.js';
 import { normalizedSource } from '../../sql/normalize.js';
@@ -31,7 +32,7 @@ export function targetChanges(from: Product, to: Product): Change[] {
 }
 
 function scheduleText(target: Target): string {
-  return target.schedule ? `${target.schedule.cron}${target.schedule.timezone ? ` ${target.schedule.timezone}` : ''}` : 'none';
+  return target.schedule ? describeSchedule(target.schedule) : 'none';
 }
 
 function kindChanges(old: Target, now: Target, from: Product, to: Product): Change[] {
