@@ -5,6 +5,8 @@ import { namespaceHandlers } from './rpc/namespace-handlers.js';
 import { startGrpcServer } from './rpc/server.js';
 import { failOversizedReport } from './rpc/oversized.js';
 import { taskHandlers } from './rpc/task-handlers.js';
+import { updateHandlers } from './rpc/update-handlers.js';
+import { resetHandlers } from './rpc/reset-handler.js';
 import { operatorHandlers, visibilityHandlers } from './rpc/visibility-handlers.js';
 import { PgStore } from './store/pg-store.js';
 import { scheduleHost } from './rpc/schedule-host.js';
@@ -91,6 +93,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
             ...namespaceHandlers(engine),
             ...executionHandlers(engine),
             ...taskHandlers(engine),
+            ...updateHandlers(engine),
+            ...resetHandlers(engine),
             ...visibilityHandlers(engine),
             ...scheduleHandlers,
           },

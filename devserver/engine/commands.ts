@@ -4,7 +4,9 @@ import { api, durMs, msDur, pack, unpack, type Failure, type Payload, type Paylo
 import { scheduleActivity, requestCancelActivity } from './activities.js';
 import type { Engine } from './engine.js';
 import type { Execution } from './execution.js';
+import { cronContinuation } from './cron.js';
 import { decideRetry } from './retry.js';
+import { applyWorkerMessage, checkWorkerMessage, hasUndeliveredUpdates, readWorkerMessages, scheduleSpeculativeTask, type WorkerMessage } from './updates.js';
 
 type Command = temporal.api.command.v1.Command.$Properties;
 type CompleteRequest = temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest.$Properties;
@@ -34,12 +36,15 @@ class BadCommand extends Error {
  * Applies a worker's RespondWorkflowTaskCompleted: validates every command first (so a bad one changes nothing), then
  * writes the completion and the commands' events, then delivers what arrived meanwhile.
  */
-export function completeWorkflowTask(engine: Engine, ex: Execution, req: CompleteRequest): void {
+export function completeWorkflowTask(engine: Engine, ex: Execution, req: CompleteRequest): { resetHistoryEventId?: number } {
   const commands = req.commands ?? [];
   const wt = ex.s.wt as NonNullable<typeof ex.s.wt>;
+  const taskStamp = wt.stamp;
   const closingIndex = commands.findIndex((c) => CLOSING.has(c.commandType ?? 0));
+  let messages: Map<string, WorkerMessage>;
   try {
-    validate(engine, ex, commands);
+    messages = readMessages(req);
+    validate(engine, ex, commands, messages);
   } catch (error) {
     if (!(error instanceof BadCommand)) throw error;
     engine.materializeTransient(ex);
@@ -55,6 +60,15 @@ export function completeWorkflowTask(engine: Engine, ex: Execution, req: Complet
     engine.materializeTransient(ex);
     engine.failWorkflowTask(ex, 'failed', { cause: WFC.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, identity: req.identity ?? '' });
     throw invalid('UnhandledCommand: new events arrived while the workflow task was running; retrying with them');
+  }
+  if (closingIndex >= 0 && hasUndeliveredUpdates(ex, taskStamp)) {
+    // An update arrived while the worker decided to close the workflow: the workflow must see it first.
+    engine.materializeTransient(ex);
+    engine.failWorkflowTask(ex, 'failed', { cause: WFC.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_UPDATE, identity: req.identity ?? '' });
+    throw invalid('UnhandledUpdate: an update arrived while the workflow task was running; retrying with it');
+  }
+  if (wt.speculative && commands.length === 0 && ex.s.buffered.length === 0 && [...messages.values()].every((m) => m.kind === 'rejection')) {
+    return dropSpeculativeTask(engine, ex, req, messages);
   }
   engine.materializeTransient(ex);
   const completed = engine.append(ex, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, {
@@ -75,23 +89,64 @@ export function completeWorkflowTask(engine: Engine, ex: Execution, req: Complet
   ex.completing = true;
   ex.needsTask = false;
   const post: (() => void)[] = [];
+  const applied = new Set<string>();
   try {
     for (const command of commands) {
       if (!ex.open) break;
+      if (command.commandType === CT.COMMAND_TYPE_PROTOCOL_MESSAGE) {
+        const id = command.protocolMessageCommandAttributes?.messageId ?? '';
+        const message = messages.get(id);
+        if (message) applyWorkerMessage(engine, ex, message);
+        applied.add(id);
+        continue;
+      }
       apply(engine, ex, command, completedId, req.identity ?? '', post);
     }
+    // Messages without a command of their own (rejections always) apply after the commands.
+    for (const message of messages.values()) if (!applied.has(message.id) && ex.open) applyWorkerMessage(engine, ex, message);
     for (const step of post) step();
   } finally {
     ex.completing = false;
   }
-  if (!ex.open) return;
+  if (!ex.open) return {};
   const flushed = engine.flushBuffered(ex);
   if (flushed > 0 || ex.needsTask || req.forceCreateNewWorkflowTask) engine.scheduleWorkflowTask(ex);
+  else if (hasUndeliveredUpdates(ex, taskStamp)) scheduleSpeculativeTask(engine, ex);
   ex.needsTask = false;
   engine.afterCommit(() => engine.dispatchQueries(ex));
+  return {};
 }
 
-function validate(engine: Engine, ex: Execution, commands: Command[]): void {
+function readMessages(req: CompleteRequest): Map<string, WorkerMessage> {
+  try {
+    return readWorkerMessages(req.messages);
+  } catch (error) {
+    throw new BadCommand(WFC.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
+ * A speculative task (carrying updates only) answered with rejections only: nothing is written, the task is gone,
+ * and the worker is told to forget its scheduled/started events (reset_history_event_id).
+ */
+function dropSpeculativeTask(engine: Engine, ex: Execution, req: CompleteRequest, messages: Map<string, WorkerMessage>): { resetHistoryEventId: number } {
+  const taskStamp = ex.s.wt?.stamp ?? 0;
+  ex.s.wt = undefined;
+  const stickyName = req.stickyAttributes?.workerTaskQueue?.name;
+  ex.s.sticky = stickyName ? { queue: stickyName, scheduleToStartMs: durMs(req.stickyAttributes?.scheduleToStartTimeout) } : undefined;
+  engine.touch(ex);
+  for (const message of messages.values()) applyWorkerMessage(engine, ex, message);
+  if (hasUndeliveredUpdates(ex, taskStamp)) scheduleSpeculativeTask(engine, ex);
+  engine.afterCommit(() => engine.dispatchQueries(ex));
+  return { resetHistoryEventId: ex.s.lastCompletedStartedEventId };
+}
+
+function validate(engine: Engine, ex: Execution, commands: Command[], messages: Map<string, WorkerMessage>): void {
+  const acceptedHere = new Set<string>();
+  for (const message of messages.values()) {
+    const problem = checkWorkerMessage(ex, message, acceptedHere);
+    if (problem) throw new BadCommand(WFC.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, problem);
+  }
   const timers = new Set(Object.keys(ex.s.timers));
   const activityIds = new Set(Object.values(ex.s.activities).map((a) => a.activityId));
   const scheduled = new Set(Object.keys(ex.s.activities).map(Number));
@@ -178,6 +233,13 @@ function validate(engine: Engine, ex: Execution, commands: Command[]): void {
       case CT.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
       case CT.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
         break;
+      case CT.COMMAND_TYPE_PROTOCOL_MESSAGE: {
+        const id = c.protocolMessageCommandAttributes?.messageId ?? '';
+        if (!messages.has(id)) {
+          throw new BadCommand(WFC.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, `ProtocolMessage command names message ${id}, which the task completion does not carry`);
+        }
+        break;
+      }
       default:
         throw new BadCommand(
           WFC.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
@@ -261,23 +323,32 @@ function apply(engine: Engine, ex: Execution, c: Command, completedId: number, i
       });
       return;
     }
-    case CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+    case CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: {
+      const result = (c.completeWorkflowExecutionCommandAttributes?.result ?? undefined) as Payloads | undefined;
+      const cron = cronContinuation(engine, ex);
       engine.close(ex, ES.WORKFLOW_EXECUTION_STATUS_COMPLETED, ET.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, {
-        result: c.completeWorkflowExecutionCommandAttributes?.result ?? undefined,
+        result,
         workflowTaskCompletedEventId: completedId,
+        newExecutionRunId: cron?.runId,
       });
+      // A cron run that returns nothing still counts as a completion: the next run sees an empty result.
+      cron?.start({ result: result ?? api.common.v1.Payloads.create({ payloads: [] }) });
       return;
+    }
     case CT.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION: {
       const failure = (c.failWorkflowExecutionCommandAttributes?.failure ?? undefined) as Failure | undefined;
       const policy = unpack(api.common.v1.RetryPolicy, s.retryPolicy);
       const decision = decideRetry(policy, s.attempt, failure, engine.now(), s.executionExpiresAt);
       const next = decision.retry ? engine.prepareNextRun(ex) : undefined;
+      // Retries come first; once the retry policy gives up, a cron workflow goes on at its next cron time.
+      const cron = next ? undefined : cronContinuation(engine, ex);
       engine.close(ex, ES.WORKFLOW_EXECUTION_STATUS_FAILED, ET.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, {
         failure,
         retryState: decision.state,
         workflowTaskCompletedEventId: completedId,
-        newExecutionRunId: next?.runId,
+        newExecutionRunId: next?.runId ?? cron?.runId,
       });
+      cron?.start({ failure });
       next?.start({
         attempt: s.attempt + 1,
         delayMs: decision.delayMs,

@@ -16,11 +16,13 @@ import {
 import { emptyBatch, type PgStore, type WriteBatch } from '../store/pg-store.js';
 import type { SearchAttributeType, VisibilityRecord } from '../visibility/query.js';
 import { Execution, newState, runKey, workflowKey } from './execution.js';
+import { checkCronSchedule, cronBackoffMs, cronContinuation } from './cron.js';
 import { decideRetry } from './retry.js';
 import { DEFAULT_CUSTOM_ATTRIBUTES, normalizeSearchAttributes, SYSTEM_ATTRIBUTES, visibilityValue } from './search-attributes.js';
 import type { ExecutionState, ParentRef } from './state.js';
 import { TaskQueues } from './task-queues.js';
 import { TimerWheel } from './timer-wheel.js';
+import { updateMessages } from './update-messages.js';
 
 export type StartRequest = temporal.api.workflowservice.v1.StartWorkflowExecutionRequest.$Properties;
 
@@ -98,6 +100,8 @@ export interface StartOptions {
   signal?: { name: string; input?: Payloads | null; header?: temporal.api.common.v1.Header.$Properties | null; identity: string };
   userMetadata?: temporal.api.sdk.v1.UserMetadata.$Properties | null;
   rootExecution?: { workflowId: string; runId: string };
+  /** cron_schedule of the chain (see cron.ts) */
+  cronSchedule?: string;
 }
 
 /**
@@ -354,11 +358,14 @@ export class Engine {
     return event;
   }
 
-  private place(ex: Execution, event: HistoryEvent): void {
+  /** Places a built event (its id must be the next id of `ex`) and queues it for writing. */
+  place(ex: Execution, event: HistoryEvent): void {
     const data = Buffer.from(HE.encode(event).finish());
     ex.s.nextEventId += 1;
     ex.s.historyBytes += data.length;
     ex.events?.push(event);
+    // A speculative task waiting to start now has a real event to carry: it can no longer be dropped.
+    if (ex.s.wt?.speculative && ex.s.wt.startedAt === undefined) ex.s.wt.speculative = false;
     this.batch.events.push({ namespace: ex.s.namespace, runId: ex.s.runId, eventId: Number(event.eventId), data });
     this.touch(ex);
     this.afterCommit(() => ex.notifyHistory());
@@ -482,6 +489,7 @@ export class Engine {
       attempt: o.attempt,
       parent: o.parent,
       firstTaskAt: o.firstTaskDelayMs > 0 ? now + o.firstTaskDelayMs : undefined,
+      cronSchedule: o.cronSchedule || undefined,
     });
     const ex = new Execution(state, []);
     this.runs.set(ex.key, ex);
@@ -514,6 +522,7 @@ export class Engine {
       header: o.header ?? undefined,
       workflowId: o.workflowId,
       rootWorkflowExecution: root,
+      cronSchedule: o.cronSchedule || undefined,
     });
     if (o.signal) {
       this.append(ex, ET.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, {
@@ -549,7 +558,8 @@ export class Engine {
     if (!req.workflowType?.name) throw invalid('WorkflowType is not set on request.');
     if (!req.taskQueue?.name) throw invalid('TaskQueue is not set on request.');
     if (req.cronSchedule) {
-      throw new RpcError(12, 'cron_schedule on a workflow start is not implemented by the lastmile devserver; use a Schedule instead');
+      checkCronSchedule(req.cronSchedule);
+      if (durMs(req.workflowStartDelay) > 0) throw invalid('cron_schedule and workflow_start_delay may not be used together; the cron schedule decides when the first run starts.');
     }
     const requestId = req.requestId || randomUUID();
     const existing = this.current.get(workflowKey(namespace, workflowId));
@@ -601,7 +611,8 @@ export class Engine {
       retryPolicy: req.retryPolicy,
       attempt: 1,
       parent: extra.parent,
-      firstTaskDelayMs: durMs(req.workflowStartDelay),
+      firstTaskDelayMs: req.cronSchedule ? cronBackoffMs(req.cronSchedule, this.now()) : durMs(req.workflowStartDelay),
+      cronSchedule: req.cronSchedule || undefined,
       identity: req.identity ?? '',
       requestId,
       signal: extra.signal,
@@ -614,7 +625,7 @@ export class Engine {
 
   // ---------------------------------------------------------------- run-level deadlines
 
-  private armRunTimeouts(ex: Execution): void {
+  armRunTimeouts(ex: Execution): void {
     const { runExpiresAt, executionExpiresAt, runId } = ex.s;
     const deadline = [runExpiresAt, executionExpiresAt].filter((t) => t > 0);
     if (deadline.length === 0) return;
@@ -763,7 +774,7 @@ export class Engine {
       scheduledTime: msTs(wt.scheduledAt),
       startedTime: msTs(now),
       queries: {},
-      messages: [],
+      messages: updateMessages(ex, wt.stamp, wt.startedEventId ?? 0),
     };
   }
 
@@ -908,6 +919,7 @@ export class Engine {
     this.afterCommit(() => {
       ex.notifyHistory();
       for (const watcher of ex.closeWatchers.splice(0)) watcher(status, closeTime);
+      ex.notifyUpdates();
       for (const id of ex.pendingQueries) this.dispatchQuery(id);
       this.retainClosed(ex);
     });
@@ -1012,10 +1024,12 @@ export class Engine {
       ? { retry: false, delayMs: 0, state: RS.RETRY_STATE_TIMEOUT }
       : decideRetry(policy, ex.s.attempt, undefined, now, ex.s.executionExpiresAt);
     const next = decision.retry ? this.prepareNextRun(ex) : undefined;
+    const cron = next || executionExpired ? undefined : cronContinuation(this, ex);
     this.close(ex, ES.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, ET.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, {
       retryState: decision.retry ? RS.RETRY_STATE_IN_PROGRESS : decision.retry === false && policy ? decision.state : RS.RETRY_STATE_TIMEOUT,
-      newExecutionRunId: next?.runId,
+      newExecutionRunId: next?.runId ?? cron?.runId,
     });
+    cron?.start({ failure: api.failure.v1.Failure.fromObject({ message: 'workflow run timed out', timeoutFailureInfo: { timeoutType: api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE } }) });
     if (next) {
       const failure = api.failure.v1.Failure.fromObject({
         message: 'workflow run timed out',
@@ -1073,6 +1087,7 @@ export class Engine {
           continuedFailure: o.failure,
           lastCompletionResult: o.lastCompletionResult,
           initiator: o.initiator,
+          cronSchedule: ex.s.cronSchedule,
           ...o.overrides,
           runId,
         });

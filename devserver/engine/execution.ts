@@ -1,6 +1,17 @@
 import { api, type HistoryEvent } from '../proto.js';
 import type { ExecutionState } from './state.js';
 
+/** An update request waiting for the workflow to accept or reject it. */
+export interface AdmittedUpdate {
+  updateId: string;
+  /** encoded temporal.api.update.v1.Request */
+  request: Uint8Array;
+  /** the stamp of the workflow task that carried it to a worker (it is carried again until answered) */
+  deliveredIn?: number;
+  /** set when the workflow's validator rejected it: the encoded temporal.api.update.v1.Outcome */
+  rejection?: Uint8Array;
+}
+
 const ES = api.enums.v1.WorkflowExecutionStatus;
 
 /** One workflow run: its durable state, its history while it is in memory, and who waits on it. */
@@ -16,6 +27,12 @@ export class Execution {
   readonly historyWaiters = new Set<() => void>();
   readonly closeWatchers: ((status: number, closeTime: number) => void)[] = [];
   pendingQueries: string[] = [];
+  /**
+   * Updates admitted but not yet accepted or rejected by the workflow. Kept in memory only, as Temporal does: an
+   * admitted update is not durable, and the client retries it if the server goes away before acceptance.
+   */
+  readonly admittedUpdates = new Map<string, AdmittedUpdate>();
+  readonly updateWaiters = new Set<() => void>();
   /** decoded search attributes for visibility, rebuilt lazily */
   visibilityCache: Record<string, unknown> | undefined;
 
@@ -32,6 +49,10 @@ export class Execution {
 
   get open(): boolean {
     return this.s.status === ES.WORKFLOW_EXECUTION_STATUS_RUNNING;
+  }
+
+  notifyUpdates(): void {
+    for (const waiter of [...this.updateWaiters]) waiter();
   }
 
   notifyHistory(): void {

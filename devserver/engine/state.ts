@@ -56,6 +56,17 @@ export interface WorkflowTaskState {
   identity?: string;
   requestId?: string;
   stamp: number;
+  /**
+   * scheduled only to deliver updates (no new events): when the worker answers with rejections only, the task leaves
+   * no trace in history and the worker is told to forget it (reset_history_event_id). Absent in older state.
+   */
+  speculative?: boolean;
+}
+
+/** An accepted update (the request itself lives in its WorkflowExecutionUpdateAccepted event). */
+export interface UpdateRecord {
+  acceptedEventId: number;
+  completedEventId?: number;
 }
 
 export interface ParentRef {
@@ -109,4 +120,8 @@ export interface ExecutionState {
   timers: Record<string, TimerState>;
   children: Record<string, ChildState>;
   stampSeq: number;
+  /** accepted updates by update id; absent in state written before updates were supported */
+  updates?: Record<string, UpdateRecord>;
+  /** cron_schedule of the chain of runs (carried to every run); absent = not a cron workflow */
+  cronSchedule?: string;
 }

@@ -92,12 +92,13 @@ export function taskHandlers(engine: Engine): Record<string, AnyHandler> {
 
     RespondWorkflowTaskCompleted: h<'RespondWorkflowTaskCompletedRequest'>(async (req) => {
       const ex = engine.workflowTaskFor(req.taskToken);
+      let result: { resetHistoryEventId?: number } = {};
       try {
-        completeWorkflowTask(engine, ex, req);
+        result = completeWorkflowTask(engine, ex, req);
       } finally {
         await engine.commit();
       }
-      return {};
+      return result.resetHistoryEventId !== undefined ? { resetHistoryEventId: result.resetHistoryEventId } : {};
     }),
 
     RespondWorkflowTaskFailed: h<'RespondWorkflowTaskFailedRequest'>(async (req) => {

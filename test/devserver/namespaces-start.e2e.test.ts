@@ -376,11 +376,13 @@ describe('2. more starting rules', () => {
     });
   });
 
-  it('a cron schedule on a start is UNIMPLEMENTED, naming what to use instead', async () => {
-    const error = await h.client.workflow.start(wf.greet, { taskQueue: 'x', workflowId: 'cron', args: ['c'], cronSchedule: '* * * * *' }).catch((e: unknown) => e);
+  it('a cron schedule together with a start delay is INVALID_ARGUMENT, naming both (cron workflows: cron.e2e.test.ts)', async () => {
+    const error = await h.client.workflow
+      .start(wf.greet, { taskQueue: 'x', workflowId: 'cron', args: ['c'], cronSchedule: '* * * * *', startDelay: '1s' })
+      .catch((e: unknown) => e);
     const cause = (error as Error).cause as { code?: number; message: string };
-    expect(cause.code).toBe(GrpcStatus.UNIMPLEMENTED);
-    expect(cause.message).toMatch(/cron_schedule.*Schedule/);
+    expect(cause.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(cause.message).toMatch(/cron_schedule and workflow_start_delay/);
   });
 });
 
